@@ -1,0 +1,1 @@
+"""The scanning engine: discovery, pre-filtering, parsing, running rules and writing files."""

@@ -1,0 +1,91 @@
+"""Cheap, sound text pre-filtering: a file that cannot contain a finding is never parsed.
+
+Each rule declares, in the registry, what the text of any file it flags must contain:
+
+* ``requires``: module roots (``openai``, ``transformers``) one of which must be imported, because rules
+  resolve names through imports, together with ``tokens``, a regex every finding's source matches (the
+  legacy member names); or
+* ``pattern``: a regex that alone makes a file a candidate (a ``"openai.ChatCompletion.create"`` patch
+  target, an ``sk-...`` key literal).
+
+The import check looks only at the logical lines around occurrences of the root word, so a tree where that
+word is everywhere (the transformers package itself) is still filtered at memory speed. Non-ASCII text is
+also checked after NFKC normalisation, since Python normalises identifiers that way.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+from migrator.rules.registry import RuleEntry
+
+
+@lru_cache(maxsize=None)
+def _import_regex(root: str) -> re.Pattern[str]:
+    # A statement starts a line or follows ';' or ':' (``if x: import openai``); the module may follow
+    # ``from`` across a backslash continuation, or come anywhere in an ``import a, b`` list.
+    return re.compile(
+        r"(?:^|[;:])[ \t\f]*(?:from[ \t\f\\\r\n]+%s\b|import[ \t\f]+(?:[^\n;#\\]|\\\r?\n)*?\b%s\b)"
+        % (re.escape(root), re.escape(root)),
+        re.M,
+    )
+
+
+def imports_root(text: str, root: str) -> bool:
+    """Whether ``text`` may contain an absolute import of ``root`` (sound: false positives allowed)."""
+    regex = _import_regex(root)
+    start = text.find(root)
+    while start != -1:
+        # The logical line around the hit, extended over backslash continuations.
+        line_start = text.rfind("\n", 0, start) + 1
+        while line_start >= 2 and text[line_start - 2] == "\\":
+            line_start = text.rfind("\n", 0, line_start - 2) + 1
+        line_end = text.find("\n", start)
+        if line_end == -1:
+            line_end = len(text)
+        if regex.search(text, line_start, line_end):
+            return True
+        start = text.find(root, line_end)
+    return False
+
+
+class Prefilter:
+    """Decides, from text alone, which rules could fire on a file."""
+
+    def __init__(self, entries: Iterable[RuleEntry]) -> None:
+        self.entries = tuple(entries)
+        self._tokens = {e.code: re.compile(e.tokens) for e in self.entries if e.tokens}
+        self._patterns = {e.code: re.compile(e.pattern) for e in self.entries if e.pattern}
+
+    def candidate_rules(self, text: str) -> list[str]:
+        """Codes of the enabled rules that could find something in ``text``."""
+        codes = self._candidates(text)
+        if not codes and not text.isascii():
+            codes = self._candidates(unicodedata.normalize("NFKC", text))
+        return codes
+
+    def _candidates(self, text: str) -> list[str]:
+        imported: dict[str, bool] = {}
+        codes = []
+        for entry in self.entries:
+            pattern = self._patterns.get(entry.code)
+            if pattern is not None and pattern.search(text):
+                codes.append(entry.code)
+                continue
+            if not entry.requires:
+                continue
+            if not any(root in text for root in entry.requires):
+                continue
+            tokens = self._tokens.get(entry.code)
+            if tokens is not None and not tokens.search(text):
+                continue
+            for root in entry.requires:
+                if root not in imported:
+                    imported[root] = root in text and imports_root(text, root)
+                if imported[root]:
+                    codes.append(entry.code)
+                    break
+        return codes

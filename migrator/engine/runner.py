@@ -1,0 +1,117 @@
+"""Analyse files: read, pre-filter, parse once with libcst, run every candidate rule in one traversal.
+
+Many files go to a process pool (one worker per core); a single file is analysed in-process. libcst is
+imported only by a process that actually has a file to parse.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
+from itertools import repeat
+
+from migrator.engine.prefilter import Prefilter
+from migrator.engine.results import FileResult
+from migrator.engine.source import SourceError, read_source
+from migrator.engine.suppression import is_suppressed, parse_suppressions
+from migrator.rules.registry import BY_CODE
+
+
+@lru_cache(maxsize=8)
+def _prefilter(codes: tuple[str, ...]) -> Prefilter:
+    return Prefilter(BY_CODE[c] for c in codes)
+
+
+def analyse_file(path: str, codes: tuple[str, ...]) -> FileResult:
+    """Analyse one file with the rules ``codes``. Never raises: failures become ``FileResult.error``."""
+    try:
+        source = read_source(path)
+    except SourceError as exc:
+        return FileResult(path=path, error=str(exc))
+    if source.is_generated:
+        return FileResult(path=path, skipped="generated")
+    return analyse_text(path, source.text, codes)
+
+
+def analyse_text(path: str, text: str, codes: tuple[str, ...] | list[str], prefilter: bool = True) -> FileResult:
+    """Analyse decoded source ``text`` as if it were the file ``path``."""
+    result = FileResult(path=path)
+    candidates = _prefilter(tuple(codes)).candidate_rules(text) if prefilter else list(codes)
+    if not candidates:
+        return result
+    result.parsed = True
+    try:
+        findings = _run(path, text, candidates)
+    except SourceError as exc:
+        result.error = str(exc)
+        return result
+    suppressions = parse_suppressions(text)
+    for finding in findings:
+        if suppressions and is_suppressed(finding.code, [finding.line], suppressions):
+            result.suppressed += 1
+        else:
+            result.findings.append(finding)
+    return result
+
+
+def _run(path: str, text: str, codes: list[str]):
+    import libcst as cst
+
+    from migrator.rules.base import run_rules
+
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise SourceError(_syntax_error(text, exc)) from None
+    except RecursionError:
+        raise SourceError("too deeply nested to parse") from None
+    except Exception as exc:  # noqa: BLE001 - a parser bug must not end the run
+        raise SourceError(f"could not be parsed: {type(exc).__name__}: {exc}") from None
+    try:
+        return run_rules(path, module, [BY_CODE[c].load() for c in codes])
+    except RecursionError:
+        raise SourceError("too deeply nested to analyse") from None
+    except Exception as exc:  # noqa: BLE001 - report, keep going; the exit code says it failed
+        raise SourceError(f"internal error while analysing: {type(exc).__name__}: {exc}") from None
+
+
+def _syntax_error(text: str, exc: Exception) -> str:
+    """A one-line syntax error, located by CPython's parser (libcst's positions are approximate)."""
+    import ast
+
+    try:
+        ast.parse(text)
+    except SyntaxError as err:
+        return f"syntax error at line {err.lineno}, column {err.offset or 1}: {err.msg}"
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    first = str(getattr(exc, "message", exc)).splitlines()[0]
+    return f"syntax not supported by the parser: {first}"
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1
+
+
+def _pool_context():
+    # fork starts workers in milliseconds and shares the already-imported modules; elsewhere use the default.
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return None
+
+
+def analyse_paths(paths: Sequence[str], codes: Sequence[str], jobs: int | None = None) -> Iterator[FileResult]:
+    """Analyse ``paths`` and yield results in the order of ``paths``."""
+    codes = tuple(codes)
+    jobs = jobs or default_jobs()
+    if jobs <= 1 or len(paths) <= 1:
+        for path in paths:
+            yield analyse_file(path, codes)
+        return
+    workers = min(jobs, len(paths))
+    chunksize = max(1, min(64, len(paths) // (workers * 8)))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+        yield from pool.map(analyse_file, paths, repeat(codes), chunksize=chunksize)

@@ -1,0 +1,75 @@
+"""Reading Python source files: encoding cookies, BOMs, binary and unreadable files.
+
+Every failure becomes a :class:`SourceError` with a one-line message; nothing here raises anything else.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import tokenize
+from dataclasses import dataclass
+
+GENERATED_MARKER = "@generated"
+# Only the head of a file is searched for the marker, as other tools do: a file *about* generated code is
+# not itself generated.
+GENERATED_HEAD = 2048
+
+
+class SourceError(Exception):
+    """A file that cannot be analysed; ``str(err)`` is the one-line reason."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Decoded text of a file plus what is needed to write it back byte-faithfully."""
+
+    path: str
+    text: str
+    encoding: str  # the codec named by the cookie (or utf-8)
+    bom: bool
+
+    @property
+    def is_generated(self) -> bool:
+        return GENERATED_MARKER in self.text[:GENERATED_HEAD]
+
+    def encode(self, text: str) -> bytes:
+        """Encode ``text`` the way this file was encoded (same codec, same BOM)."""
+        data = text.encode(self.encoding)
+        return codecs.BOM_UTF8 + data if self.bom else data
+
+
+def read_source(path: str) -> Source:
+    """Read and decode ``path``, honouring a PEP 263 coding cookie and a UTF-8 BOM."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except IsADirectoryError:
+        raise SourceError("is a directory") from None
+    except OSError as exc:
+        raise SourceError(f"cannot read file: {exc.strerror or exc}") from None
+    return decode_source(path, data)
+
+
+def decode_source(path: str, data: bytes) -> Source:
+    """Decode ``data`` read from ``path``; see :func:`read_source`."""
+    if b"\0" in data:
+        raise SourceError("binary file (contains NUL bytes), not Python source")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise SourceError(f"bad encoding declaration: {exc.msg if hasattr(exc, 'msg') else exc}") from None
+    bom = encoding == "utf-8-sig"
+    codec = "utf-8" if bom else encoding
+    body = data[len(codecs.BOM_UTF8):] if bom else data
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError as exc:
+        line = body.count(b"\n", 0, exc.start) + 1
+        raise SourceError(
+            f"not valid {codec}: byte 0x{body[exc.start]:02x} at line {line} cannot be decoded"
+        ) from None
+    except LookupError:
+        raise SourceError(f"unknown encoding {codec!r} in coding cookie") from None
+    return Source(path=os.fspath(path), text=text, encoding=codec, bom=bom)

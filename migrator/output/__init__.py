@@ -1,0 +1,1 @@
+"""Renderers of scan results: text (ruff-like) and json (a stable, documented schema)."""

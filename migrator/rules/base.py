@@ -1,0 +1,201 @@
+"""What a rule is, and the per-file context it works in.
+
+A rule is a libcst ``BatchableCSTVisitor`` so that all enabled rules share one traversal of each tree.
+Its class docstring is its documentation (sections: What it does / Why is this bad? / Example / Fix
+safety); ``valid`` and ``invalid`` hold examples that the test suite runs, so the docs cannot drift from
+the behaviour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from migrator.rules.names import Scope, ScopeIndex
+from migrator.rules.registry import RuleEntry
+from migrator.rules.types import Finding, FixSafety
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A must-flag example: ``count`` findings of the rule; ``line`` of the first one if given."""
+
+    code: str
+    count: int = 1
+    line: int | None = None
+
+
+class RuleContext:
+    """Everything a rule may ask about the file being analysed; shared by all rules of one run."""
+
+    def __init__(self, path: str, module: cst.Module) -> None:
+        self.path = path
+        self.module = module
+        self.index = ScopeIndex(module)
+        self.scopes: list[Scope] = [self.index.root]
+        self.findings: list[Finding] = []
+        self.memo: dict[object, object] = {}  # per-file cache that rules share (keyed by rule-owned keys)
+        self._positions = None
+        self._resolved: dict[int, str | None] = {}
+        # Maintained by ScopeTracker, which sees every node before the rules do:
+        self.import_depth = 0  # > 0 inside an import statement
+        self.mock_depth = 0  # > 0 inside the arguments of patch()/monkeypatch.setattr()/...
+        self.not_references: set[int] = set()  # Names that are labels: attribute names, keywords, defs
+        self.calls: dict[int, cst.Call] = {}  # id(func expression) -> the Call that calls it
+        self.inner: set[int] = set()  # Name/Attribute nodes that are the value of an enclosing Attribute
+
+    @property
+    def scope(self) -> Scope:
+        return self.scopes[-1]
+
+    def resolve(self, node: cst.CSTNode) -> str | None:
+        """Qualified name of a Name/Attribute chain by meaning (``oai.ChatCompletion`` with
+        ``import openai as oai`` -> ``openai.ChatCompletion``), or None."""
+        key = id(node)
+        if key in self._resolved:
+            return self._resolved[key]
+        result: str | None = None
+        if isinstance(node, cst.Name):
+            result = self.index.lookup(node.value, self.scope)
+        elif isinstance(node, cst.Attribute):
+            head = self.resolve(node.value)
+            result = f"{head}.{node.attr.value}" if head else None
+        self._resolved[key] = result
+        return result
+
+    def reference(self, node: cst.CSTNode) -> str | None:
+        """Like :meth:`resolve`, but only for expressions that *use* a name (not an attribute label,
+        a keyword, a definition's name or part of an import statement)."""
+        if self.import_depth or id(node) in self.not_references:
+            return None
+        return self.resolve(node)
+
+    def called_by(self, node: cst.CSTNode) -> cst.Call | None:
+        """The Call whose callee is ``node``, if any."""
+        return self.calls.get(id(node))
+
+    def is_builtin(self, node: cst.CSTNode, name: str) -> bool:
+        return isinstance(node, cst.Name) and node.value == name and self.index.is_unbound(name, self.scope)
+
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        if self._positions is None:  # computed only for files that have findings
+            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        return self._positions[node]
+
+    def add(self, code: str, node: cst.CSTNode, message: str, fix: FixSafety) -> None:
+        where = self.position(node)
+        self.findings.append(
+            Finding(
+                path=self.path,
+                line=where.start.line,
+                column=where.start.column + 1,
+                code=code,
+                message=message,
+                end_line=where.end.line,
+                end_column=where.end.column + 1,
+                fix=fix,
+            )
+        )
+
+
+class ScopeTracker(cst.BatchableCSTVisitor):
+    """Keeps ``RuleContext.scopes`` in step with the traversal; runs before every rule."""
+
+    def __init__(self, ctx: RuleContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+
+    def _push(self, node: cst.CSTNode) -> None:
+        scope = self.ctx.index.scope_of(node)
+        self.ctx.scopes.append(scope if scope is not None else self.ctx.scope)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._push(node)
+        self.ctx.not_references.add(id(node.name))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.ctx.scopes.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._push(node)
+        self.ctx.not_references.add(id(node.name))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.ctx.scopes.pop()
+
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self.ctx.import_depth += 1
+
+    def leave_Import(self, original_node: cst.Import) -> None:
+        self.ctx.import_depth -= 1
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.ctx.import_depth += 1
+
+    def leave_ImportFrom(self, original_node: cst.ImportFrom) -> None:
+        self.ctx.import_depth -= 1
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.ctx.not_references.add(id(node.attr))
+        self.ctx.inner.add(id(node.value))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.ctx.not_references.add(id(node.keyword))
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self.ctx.not_references.add(id(node.name))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.ctx.calls[id(node.func)] = node
+        if _is_mock_call(node):
+            self.ctx.mock_depth += 1
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        if _is_mock_call(original_node):
+            self.ctx.mock_depth -= 1
+
+
+_MOCK_CALLEES = ("patch", "patch.object", "patch.dict", "patch.multiple", "setattr", "delattr")
+
+
+def _is_mock_call(call: cst.Call) -> bool:
+    """``patch(...)``, ``mock.patch.object(...)``, ``mocker.patch(...)``, ``monkeypatch.setattr(...)``."""
+    func = call.func
+    parts = []
+    while isinstance(func, cst.Attribute):
+        parts.append(func.attr.value)
+        func = func.value
+    if isinstance(func, cst.Name):
+        parts.append(func.value)
+    dotted = ".".join(reversed(parts))
+    return any(dotted == c or dotted.endswith("." + c) for c in _MOCK_CALLEES)
+
+
+class Rule(cst.BatchableCSTVisitor):
+    """Base class of every rule. Subclasses set ``valid``/``invalid`` and implement ``visit_*``."""
+
+    entry: ClassVar[RuleEntry]  # attached by RuleEntry.load()
+    valid: ClassVar[tuple[str, ...]] = ()
+    invalid: ClassVar[tuple[Invalid, ...]] = ()
+
+    def __init__(self, ctx: RuleContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+
+    def report(self, node: cst.CSTNode, message: str, fix: FixSafety | None = None) -> None:
+        """Record a finding at ``node``; ``fix`` overrides the rule's default safety for this site."""
+        self.ctx.add(self.entry.code, node, message, self.entry.fix if fix is None else fix)
+
+
+def run_rules(path: str, module: cst.Module, rules: list[type[Rule]]) -> list[Finding]:
+    """Run ``rules`` over ``module`` in one traversal and return their findings in source order."""
+    ctx = RuleContext(path, module)
+    visitors: list[cst.BatchableCSTVisitor] = [ScopeTracker(ctx)]
+    visitors.extend(rule(ctx) for rule in rules)
+    cst.visit_batched(module, visitors)
+    return sorted(ctx.findings)

@@ -1,0 +1,164 @@
+"""The legacy openai v0 surface and what replaces each part of it in the current SDK.
+
+Checked against openai 0.28.1 and 3.57.0 (see shared/SDK_FACTS.md); every current path named here exists.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from migrator.rules.base import RuleContext
+
+# resource -> legacy method -> path on a client (``client.<path>``)
+RESOURCES: dict[str, dict[str, str]] = {
+    "ChatCompletion": {"create": "chat.completions.create"},
+    "Completion": {"create": "completions.create"},
+    "Embedding": {"create": "embeddings.create"},
+    "Image": {
+        "create": "images.generate",
+        "create_variation": "images.create_variation",
+        "create_edit": "images.edit",
+    },
+    "Audio": {
+        "transcribe": "audio.transcriptions.create",
+        "translate": "audio.translations.create",
+        "transcribe_raw": "audio.transcriptions.create",
+        "translate_raw": "audio.translations.create",
+    },
+    "Moderation": {"create": "moderations.create"},
+    "File": {
+        "create": "files.create",
+        "list": "files.list",
+        "retrieve": "files.retrieve",
+        "delete": "files.delete",
+        "download": "files.content",
+        "wait_for_processing": "files.wait_for_processing",
+    },
+    "FineTuningJob": {
+        "create": "fine_tuning.jobs.create",
+        "list": "fine_tuning.jobs.list",
+        "retrieve": "fine_tuning.jobs.retrieve",
+        "cancel": "fine_tuning.jobs.cancel",
+        "list_events": "fine_tuning.jobs.list_events",
+    },
+    "Model": {"list": "models.list", "retrieve": "models.retrieve", "delete": "models.delete"},
+}
+
+# Resources with no current equivalent, and what to do instead.
+REMOVED_RESOURCES: dict[str, str] = {
+    "Edit": "the Edits API was removed; send the instruction to `client.chat.completions.create` "
+    "(or `client.responses.create`)",
+    "FineTune": "the legacy fine-tunes API was removed; use `client.fine_tuning.jobs` "
+    "(it takes `model=` and `training_file=`)",
+    "Engine": "engines were removed; list and retrieve models with `client.models`",
+    "Customer": "the Customer resource was removed and has no replacement",
+    "Deployment": "Azure deployments are managed with the azure-mgmt-cognitiveservices package",
+    "ErrorObject": "ErrorObject was removed; errors carry `.body`, `.code`, `.param` and `.type`",
+}
+
+# Methods of kept resources that have no current equivalent.
+REMOVED_METHODS: dict[tuple[str, str], str] = {
+    ("File", "find_matching_files"): "there is no replacement; filter `client.files.list()` yourself",
+    ("FineTuningJob", "delete"): "fine-tuning jobs cannot be deleted; use `client.fine_tuning.jobs.cancel`",
+}
+
+# Module-level configuration with a client-constructor equivalent: global -> constructor argument.
+CONFIG_WITH_EQUIVALENT: dict[str, str] = {
+    "api_key": "api_key",
+    "api_base": "base_url",
+    "organization": "organization",
+    "api_version": "api_version",
+    "api_type": "the client class (`AzureOpenAI` for 'azure')",
+}
+
+# Module-level configuration that no longer exists, and what to do instead.
+CONFIG_REMOVED: dict[str, str] = {
+    "api_key_path": "read the key file yourself and pass `api_key=` to the client",
+    "proxy": "pass `http_client=openai.DefaultHttpx2Client(proxy=...)` to the client",
+    "requestssession": "pass a configured `http_client=` to the client",
+    "aiosession": "pass a configured `http_client=` to `AsyncOpenAI` (or `DefaultAioHttpClient()`)",
+    "debug": "set the environment variable OPENAI_LOG=debug",
+    "log": "set the environment variable OPENAI_LOG (info or debug)",
+    "verify_ssl_certs": "configure TLS on an `http_client=` (openai uses the OS trust store)",
+    "app_info": "send identification with `default_headers=` on the client",
+    "ca_bundle_path": "set SSL_CERT_FILE or configure an `http_client=`",
+    "enable_telemetry": "remove it: telemetry is not configurable",
+}
+
+# openai.error.X -> (current class, note for a human or '')
+ERRORS: dict[str, tuple[str, str]] = {
+    "OpenAIError": ("OpenAIError", ""),
+    "APIError": ("APIError", "now the base of every HTTP and connection error, so it catches more"),
+    "APIConnectionError": ("APIConnectionError", ""),
+    "AuthenticationError": ("AuthenticationError", ""),
+    "RateLimitError": ("RateLimitError", ""),
+    "InvalidRequestError": (
+        "BadRequestError",
+        "v0 also raised it for 404 and 415: add openai.NotFoundError to keep catching those",
+    ),
+    "PermissionError": ("PermissionDeniedError", ""),
+    "ServiceUnavailableError": ("InternalServerError", "raised for any status >= 500 now"),
+    "Timeout": ("APITimeoutError", "never openai.Timeout: that is a timeout configuration class"),
+    "TryAgain": ("ConflictError", "the client now retries 409 by itself"),
+    "SignatureVerificationError": ("InvalidWebhookSignatureError", "the closest current class"),
+    "InvalidAPIType": ("", "no equivalent: AzureOpenAI raises ValueError on bad configuration"),
+}
+
+# Legacy top-level aliases that do not exist any more (openai.InvalidRequestError, ...).
+REMOVED_TOP_LEVEL_ERRORS = frozenset({"InvalidRequestError", "ServiceUnavailableError", "TryAgain", "PermissionError"})
+
+# v0-only exception attributes -> (replacement attribute or '', advice)
+ERROR_ATTRIBUTES: dict[str, tuple[str, str]] = {
+    "http_status": ("status_code", "use `e.status_code` (on openai.APIStatusError subclasses)"),
+    "user_message": ("", "use `e.message`"),
+    "json_body": ("", "use `e.body` (the inner error object) or `e.response.json()`"),
+}
+
+LEGACY_MODULES: dict[str, str] = {
+    "embeddings_utils": "it was removed; copy the helpers you need (cosine_similarity, get_embedding) "
+    "from the OpenAI cookbook, built on `client.embeddings.create`",
+    "openai_object": "responses are pydantic models now (`openai.BaseModel`); use attributes, "
+    "`model_dump()` or `to_dict()`",
+    "api_resources": "the resource classes became `openai.resources`, reached through a client",
+    "datalib": "it was removed; import numpy/pandas directly",
+    "wandb_logger": "it was removed; use the wandb package's own OpenAI integration",
+}
+
+
+def split_qualname(qualname: str | None) -> tuple[str, str | None] | None:
+    """``openai.ChatCompletion.create`` -> ("ChatCompletion", "create"); None if not a legacy resource."""
+    if not qualname or not qualname.startswith("openai."):
+        return None
+    parts = qualname.split(".")
+    if len(parts) > 3 or (parts[1] not in RESOURCES and parts[1] not in REMOVED_RESOURCES):
+        return None
+    return parts[1], parts[2] if len(parts) == 3 else None
+
+
+def current_method(resource: str, method: str) -> tuple[str, bool] | None:
+    """(client path, is_async) for a legacy method, or None when it has no equivalent."""
+    methods = RESOURCES.get(resource, {})
+    if method in methods:
+        return methods[method], False
+    if method.startswith("a") and method[1:] in methods:
+        return methods[method[1:]], True
+    return None
+
+
+def legacy_call(ctx: RuleContext, call: cst.Call) -> tuple[str, str] | None:
+    """(resource, method) when ``call`` calls a method of a legacy resource class."""
+    key = ("legacy_call", id(call))
+    if key not in ctx.memo:
+        split = split_qualname(ctx.resolve(call.func))
+        ctx.memo[key] = split if split is not None and split[1] is not None else None
+    return ctx.memo[key]  # type: ignore[return-value]
+
+
+def is_legacy_api_call(ctx: RuleContext, call: cst.Call) -> bool:
+    """A call of a legacy resource method that has a current equivalent."""
+    found = legacy_call(ctx, call)
+    return found is not None and current_method(*found) is not None
+
+
+def describe(resource: str, method: str | None) -> str:
+    return f"openai.{resource}" + (f".{method}" if method else "")

@@ -1,0 +1,191 @@
+"""OAI501: dict-style use of v0 responses, which are pydantic models now."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from migrator.rules.base import Invalid, Rule
+from migrator.rules.names import Scope
+from migrator.rules.openai_v0.catalog import is_legacy_api_call
+from migrator.rules.types import FixSafety
+
+
+def _chain_root(expr: cst.BaseExpression) -> cst.BaseExpression:
+    while isinstance(expr, (cst.Subscript, cst.Attribute)):
+        expr = expr.value
+    return expr
+
+
+def _has_string_key(expr: cst.BaseExpression) -> bool:
+    while isinstance(expr, (cst.Subscript, cst.Attribute)):
+        if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
+            index = expr.slice[0].slice
+            if isinstance(index, cst.Index) and isinstance(index.value, (cst.SimpleString, cst.ConcatenatedString)):
+                return True
+        expr = expr.value
+    return False
+
+
+class LegacyResponseAccess(Rule):
+    """## What it does
+    Finds dict-style use of values that come from a v0 call: `resp["choices"][0]["message"]`,
+    `resp.get("usage")`, `"usage" in resp`, `json.dumps(resp)`, `dict(resp)`, and streamed chunks
+    (`chunk["choices"][0]["delta"]`). A value is followed through assignments, `for` loops over
+    streams and lists, and helper functions of the same module that return a v0 call's result.
+
+    ## Why is this bad?
+    v0 responses were dicts; current ones are pydantic models: `resp["choices"]` raises `TypeError`,
+    `resp.get(...)` raises `AttributeError`, and `"usage" in resp` is silently `False`.
+
+    ## Example
+    ```python
+    resp = openai.ChatCompletion.create(model="gpt-4o", messages=m)
+    text = resp["choices"][0]["message"]["content"]
+    ```
+
+    Use instead:
+    ```python
+    resp = client.chat.completions.create(model="gpt-4o", messages=m)
+    text = resp.choices[0].message.content
+    ```
+
+    ## Fix safety
+    Safe for subscripts and `.get` (to attributes), `json.dumps(resp)` (to `resp.model_dump_json()`)
+    and `dict(resp)` (to `resp.model_dump()`). Membership tests (`"x" in resp`) are report-only:
+    the right replacement depends on what the test meant.
+    """
+
+    valid = (
+        "from openai import OpenAI\nr = OpenAI().chat.completions.create(model='m', messages=[])\nprint(r.choices[0].message.content)",
+        "import openai\nr = openai.ChatCompletion.create(model='m', messages=[])\nprint(r.choices[0].message.content)",
+        "import openai\nr = {'choices': []}\nprint(r['choices'])",
+        "import openai\ndef f():\n    r = openai.ChatCompletion.create(model='m', messages=[])\n    return 1\nx = f()\nx['a']",
+    )
+    invalid = (
+        Invalid("import openai\nr = openai.ChatCompletion.create(model='m', messages=[])\nprint(r['choices'][0]['message']['content'])"),
+        Invalid("import openai\nr = openai.Embedding.create(input='x', model='m')\nv = r['data'][0]['embedding']"),
+        Invalid(
+            "import openai\nfor chunk in openai.ChatCompletion.create(model='m', messages=[], stream=True):\n"
+            "    print(chunk['choices'][0]['delta'].get('content', ''))"
+        ),
+        Invalid("import openai, json\nr = openai.Completion.create(model='m', prompt='p')\njson.dumps(r)\nr.get('usage')", 2),
+        Invalid("import openai\ndef ask(q):\n    return openai.ChatCompletion.create(model='m', messages=[q])\nans = ask('x')\nans['choices']"),
+        Invalid("import openai\nr = openai.ChatCompletion.create(model='m', messages=[])\nif 'usage' in r:\n    pass"),
+        Invalid(
+            "import openai\nasync def f():\n    r = await openai.ChatCompletion.acreate(model='m', messages=[])\n"
+            "    return r['choices'][0]['message']['content']"
+        ),
+        Invalid("import openai\nr = openai.ChatCompletion.create(model='m', messages=[])\nfor c in r.choices:\n    c['text']"),
+    )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.names: dict[int, set[str]] = {}  # id(scope) -> names bound to v0 values
+        self.done: set[int] = set()
+        self._helpers: set[str] | None = None
+
+    # -- what holds a v0 value -------------------------------------------------------------------
+    def _scope_names(self, scope: Scope) -> set[str]:
+        return self.names.setdefault(id(scope), set())
+
+    def _helpers_returning_legacy(self) -> set[str]:
+        if self._helpers is None:
+            self._helpers = set()
+            for name, func in self.ctx.index.functions.items():
+                scope = self.ctx.index.scope_of(func)
+                if scope is None:
+                    continue
+                saved = self.ctx.scopes
+                self.ctx.scopes = [*saved, scope]
+                try:
+                    if any(self._is_legacy_call(value) for value in scope.returns):
+                        self._helpers.add(name)
+                finally:
+                    self.ctx.scopes = saved
+        return self._helpers
+
+    def _is_legacy_call(self, expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Await):
+            expr = expr.expression
+        return isinstance(expr, cst.Call) and is_legacy_api_call(self.ctx, expr)
+
+    def is_legacy(self, expr: cst.BaseExpression) -> bool:
+        root = _chain_root(expr)
+        if isinstance(root, cst.Await):
+            root = root.expression
+        if self._is_legacy_call(root):
+            return True
+        if isinstance(root, cst.Name):
+            scope = self.ctx.scope
+            if root.value in self._scope_names(scope):
+                return True
+        if isinstance(root, cst.Call) and isinstance(root.func, cst.Name):
+            return root.func.value in self._helpers_returning_legacy() and self.ctx.index.lookup(
+                root.func.value, self.ctx.scope
+            ) is None
+        return False
+
+    def _bind(self, target: cst.BaseExpression, legacy: bool) -> None:
+        if isinstance(target, cst.Name):
+            names = self._scope_names(self.ctx.scope)
+            (names.add if legacy else names.discard)(target.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        legacy = self.is_legacy(node.value)
+        for target in node.targets:
+            self._bind(target.target, legacy)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._bind(node.target, self.is_legacy(node.value))
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind(node.target, self.is_legacy(node.iter))
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bind(node.target, self.is_legacy(node.iter))
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind(node.asname.name, self.is_legacy(node.item))
+
+    # -- dict-style uses ---------------------------------------------------------------------------
+    def _claim(self, expr: cst.BaseExpression) -> None:
+        while isinstance(expr, (cst.Subscript, cst.Attribute, cst.Call)):
+            self.done.add(id(expr))
+            expr = expr.func if isinstance(expr, cst.Call) else expr.value
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if id(node) in self.done or not _has_string_key(node) or not self.is_legacy(node):
+            return
+        self._claim(node)
+        self.report(node, "v0 responses were dicts; current responses are objects: use attribute access")
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if id(node) in self.done:
+            return
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("get", "to_dict_recursive"):
+            if self.is_legacy(func.value):
+                self._claim(node)
+                if func.attr.value == "get":
+                    self.report(node, "`.get()` does not exist on current response objects; use attribute access")
+                else:
+                    self.report(node, "`.to_dict_recursive()` is gone; use `.model_dump()`")
+            return
+        if not node.args or not self.is_legacy(node.args[0].value):
+            return
+        if self.ctx.resolve(func) == "json.dumps":
+            self.report(node, "current responses are not JSON-serialisable dicts; use `resp.model_dump_json()`")
+        elif self.ctx.is_builtin(func, "dict"):
+            self.report(node, "`dict(resp)` is shallow on current responses; use `resp.model_dump()`")
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        for target in node.comparisons:
+            if isinstance(target.operator, (cst.In, cst.NotIn)) and self.is_legacy(target.comparator):
+                self.report(
+                    node,
+                    "`in` on a current response object is always False (it iterates over field tuples); "
+                    "test the attribute instead",
+                    FixSafety.REPORT,
+                )

@@ -1,0 +1,119 @@
+"""GPT-2 model ids and classes, the transformers entry points that load them, and v5 breakages."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from migrator.rules.base import RuleContext
+from migrator.rules.names import string_value
+
+ROOTS = ("transformers", "pytorch_transformers", "pytorch_pretrained_bert")
+
+GPT2_ID = re.compile(r"^(?:openai-community/)?gpt2(?:-medium|-large|-xl)?$|^(?:distilbert/)?distilgpt2$")
+
+# GPT-2 class -> the Auto class that loads any architecture ('' when there is none)
+GPT2_CLASSES: dict[str, str] = {
+    "GPT2LMHeadModel": "AutoModelForCausalLM",
+    "GPT2Model": "AutoModel",
+    "GPT2Tokenizer": "AutoTokenizer",
+    "GPT2TokenizerFast": "AutoTokenizer",
+    "GPT2Config": "AutoConfig",
+    "GPT2ForSequenceClassification": "AutoModelForSequenceClassification",
+    "GPT2ForTokenClassification": "AutoModelForTokenClassification",
+    "GPT2ForQuestionAnswering": "AutoModelForQuestionAnswering",
+    "GPT2DoubleHeadsModel": "",
+    "TFGPT2LMHeadModel": "",
+    "TFGPT2Model": "",
+    "TFGPT2DoubleHeadsModel": "",
+    "TFGPT2ForSequenceClassification": "",
+    "FlaxGPT2LMHeadModel": "",
+    "FlaxGPT2Model": "",
+}
+
+# Modules that used to hold GPT-2 code (or the whole library, before it was called transformers).
+LEGACY_MODULES: dict[str, str] = {
+    "pytorch_transformers": "transformers",
+    "pytorch_pretrained_bert": "transformers",
+    "transformers.modeling_gpt2": "transformers",
+    "transformers.modeling_tf_gpt2": "transformers",
+    "transformers.tokenization_gpt2": "transformers",
+    "transformers.tokenization_gpt2_fast": "transformers",
+    "transformers.configuration_gpt2": "transformers",
+}
+
+
+def is_transformers_name(qualname: str | None) -> bool:
+    return bool(qualname) and qualname.split(".")[0] in ROOTS  # type: ignore[union-attr]
+
+
+def is_gpt2_id(value: str) -> bool:
+    return bool(GPT2_ID.match(value))
+
+
+def loader_kind(ctx: RuleContext, call: cst.Call) -> str | None:
+    """'from_pretrained' for ``<transformers class>.from_pretrained(...)``, 'pipeline' for
+    ``transformers.pipeline(...)``, else None."""
+    key = ("hf_loader", id(call))
+    if key not in ctx.memo:
+        kind = None
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "from_pretrained":
+            if is_transformers_name(ctx.resolve(func.value)):
+                kind = "from_pretrained"
+        elif is_transformers_name(ctx.resolve(func)) and (ctx.resolve(func) or "").endswith(".pipeline"):
+            kind = "pipeline"
+        ctx.memo[key] = kind
+    return ctx.memo[key]  # type: ignore[return-value]
+
+
+def model_argument(call: cst.Call, kind: str) -> cst.Arg | None:
+    """The argument that names the model: first positional / ``pretrained_model_name_or_path`` for
+    from_pretrained; ``model=`` or the second positional for pipeline."""
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in ("pretrained_model_name_or_path", "model"):
+            return arg
+    index = 0 if kind == "from_pretrained" else 1
+    return positional[index] if len(positional) > index else None
+
+
+def gpt2_id_of(ctx: RuleContext, expr: cst.BaseExpression) -> tuple[str, str | None] | None:
+    """(id, constant name or None) when ``expr`` is a GPT-2 family id, literally or through a name bound
+    to a string constant in the same function or module."""
+    value = string_value(expr)
+    if value is not None:
+        return (value, None) if is_gpt2_id(value) else None
+    if isinstance(expr, cst.Name):
+        for constant in ctx.index.string_constants(expr.value, ctx.scope) or ():
+            if is_gpt2_id(constant):
+                return constant, expr.value
+    return None
+
+
+def imports_transformers(ctx: RuleContext) -> bool:
+    key = "hf_imported"
+    if key not in ctx.memo:
+        ctx.memo[key] = any(
+            q.split(".")[0] in ROOTS or any(q.startswith(r + ".") for r in ROOTS)
+            for scope in ctx.index.scopes.values()
+            for q in (*scope.imports.values(), *scope.star_modules)
+        )
+    return bool(ctx.memo[key])
+
+
+class LoaderKeywordRule:
+    """Mixin for rules that flag a keyword argument of ``from_pretrained``/``pipeline`` calls.
+
+    Subclasses set ``keywords`` (keyword -> advice) and derive from :class:`migrator.rules.base.Rule`.
+    """
+
+    keywords: dict[str, str] = {}
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if loader_kind(self.ctx, node) is None:  # type: ignore[attr-defined]
+            return
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value in self.keywords:
+                self.report(arg, self.keywords[arg.keyword.value])  # type: ignore[attr-defined]

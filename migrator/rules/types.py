@@ -1,0 +1,32 @@
+"""Value types shared by rules and the engine (no libcst import here: the scan path stays light)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class FixSafety(str, enum.Enum):
+    """How a finding's fix may be applied."""
+
+    SAFE = "safe"  # applied by default
+    UNSAFE = "unsafe"  # applied only with --unsafe-fixes
+    REPORT = "report-only"  # no automatic fix; a human acts on the finding
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One legacy site. Lines and columns are 1-based; columns count characters."""
+
+    path: str
+    line: int
+    column: int
+    code: str
+    message: str
+    end_line: int = 0
+    end_column: int = 0
+    fix: FixSafety = FixSafety.REPORT
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not FixSafety.REPORT
