@@ -35,9 +35,9 @@ def render_summary(report: ScanReport) -> list[str]:
             f"file{'s' * (report.files_with_findings != 1)}."
         )
         if safe:
-            lines.append(f"[*] {safe} fixable with `migrate apply`.")
+            lines.append(f"[*] {safe} with a safe automatic fix.")
         if unsafe:
-            lines.append(f"[*?] {unsafe} more fixable with `migrate apply --unsafe-fixes`.")
+            lines.append(f"[*?] {unsafe} with an unsafe (opt-in) fix.")
         for code, count in report.by_code.items():
             entry = BY_CODE[code]
             lines.append(f"  {code:<7} {entry.name:<28} {count:>5}   fix: {entry.fix.value}")

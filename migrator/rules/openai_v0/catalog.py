@@ -115,13 +115,13 @@ ERROR_ATTRIBUTES: dict[str, tuple[str, str]] = {
 }
 
 LEGACY_MODULES: dict[str, str] = {
-    "embeddings_utils": "it was removed; copy the helpers you need (cosine_similarity, get_embedding) "
+    "embeddings_utils": "copy the helpers you need (cosine_similarity, get_embedding) "
     "from the OpenAI cookbook, built on `client.embeddings.create`",
     "openai_object": "responses are pydantic models now (`openai.BaseModel`); use attributes, "
     "`model_dump()` or `to_dict()`",
     "api_resources": "the resource classes became `openai.resources`, reached through a client",
-    "datalib": "it was removed; import numpy/pandas directly",
-    "wandb_logger": "it was removed; use the wandb package's own OpenAI integration",
+    "datalib": "import numpy/pandas directly",
+    "wandb_logger": "use the wandb package's own OpenAI integration",
 }
 
 

@@ -142,8 +142,24 @@ class LegacyResponseAccess(Rule):
     def visit_For(self, node: cst.For) -> None:
         self._bind(node.target, self.is_legacy(node.iter))
 
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._bind(node.target, self.is_legacy(node.iter))
+    def _bind_comprehension(self, node) -> None:
+        # The element of a comprehension is visited before its `for` clauses: bind their targets first.
+        clause = node.for_in
+        while clause is not None:
+            self._bind(clause.target, self.is_legacy(clause.iter))
+            clause = clause.inner_for_in
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._bind_comprehension(node)
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._bind_comprehension(node)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._bind_comprehension(node)
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._bind_comprehension(node)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
