@@ -68,23 +68,23 @@ class Prefilter:
         return codes
 
     def _candidates(self, text: str) -> list[str]:
-        imported: dict[str, bool] = {}
+        present: dict[str, bool] = {}  # root word -> occurs in text
+        imported: dict[str, bool] = {}  # root -> an import statement of it may exist
         codes = []
         for entry in self.entries:
             pattern = self._patterns.get(entry.code)
-            if pattern is not None and pattern.search(text):
+            if pattern is not None and (not entry.needle or entry.needle in text) and pattern.search(text):
                 codes.append(entry.code)
                 continue
-            if not entry.requires:
-                continue
-            if not any(root in text for root in entry.requires):
+            roots = [r for r in entry.requires if present.setdefault(r, r in text)]
+            if not roots:
                 continue
             tokens = self._tokens.get(entry.code)
             if tokens is not None and not tokens.search(text):
                 continue
-            for root in entry.requires:
+            for root in roots:
                 if root not in imported:
-                    imported[root] = root in text and imports_root(text, root)
+                    imported[root] = imports_root(text, root)
                 if imported[root]:
                     codes.append(entry.code)
                     break

@@ -59,7 +59,10 @@ def decode_source(path: str, data: bytes) -> Source:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        raise SourceError(f"bad encoding declaration: {exc.msg if hasattr(exc, 'msg') else exc}") from None
+        reason = str(getattr(exc, "msg", exc))
+        if not reason.startswith("invalid or missing encoding declaration"):
+            raise SourceError(f"bad encoding declaration: {reason}") from None
+        encoding = "utf-8"  # undecodable bytes in the first lines: the decode below says where
     bom = encoding == "utf-8-sig"
     codec = "utf-8" if bom else encoding
     body = data[len(codecs.BOM_UTF8):] if bom else data

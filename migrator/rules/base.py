@@ -192,10 +192,63 @@ class Rule(cst.BatchableCSTVisitor):
         self.ctx.add(self.entry.code, node, message, self.entry.fix if fix is None else fix)
 
 
+class _Dispatcher(cst.CSTVisitor):
+    """Runs many visitors in one traversal.
+
+    libcst's ``visit_batched`` rebuilds its method tables with ``inspect.getmembers`` on every call,
+    which measured at more than half the time of analysing a small file; the tables here are built once
+    per visitor class.
+    """
+
+    _tables: dict[type, tuple[dict[str, str], dict[str, str]]] = {}
+
+    def __init__(self, visitors: list[cst.BatchableCSTVisitor]) -> None:
+        super().__init__()
+        self.on_visit_table: dict[str, list] = {}
+        self.on_leave_table: dict[str, list] = {}
+        for visitor in visitors:
+            visits, leaves = self._table(type(visitor))
+            for node_type, name in visits.items():
+                self.on_visit_table.setdefault(node_type, []).append(getattr(visitor, name))
+            for node_type, name in leaves.items():
+                self.on_leave_table.setdefault(node_type, []).append(getattr(visitor, name))
+
+    @classmethod
+    def _table(cls, visitor_type: type) -> tuple[dict[str, str], dict[str, str]]:
+        if visitor_type not in cls._tables:
+            visits, leaves = {}, {}
+            for name in dir(visitor_type):
+                if name.startswith("visit_") and name != "visit_batched":
+                    visits[name[len("visit_"):]] = name
+                elif name.startswith("leave_"):
+                    leaves[name[len("leave_"):]] = name
+            # Only methods a class defines itself (not the no-op defaults of CSTVisitor) cost a call.
+            base_visit = {n for n in dir(cst.BatchableCSTVisitor) if n.startswith(("visit_", "leave_"))}
+            visits = {k: v for k, v in visits.items() if getattr(visitor_type, v) is not getattr(cst.BatchableCSTVisitor, v, None) or v not in base_visit}
+            leaves = {k: v for k, v in leaves.items() if getattr(visitor_type, v) is not getattr(cst.BatchableCSTVisitor, v, None) or v not in base_visit}
+            cls._tables[visitor_type] = (visits, leaves)
+        return cls._tables[visitor_type]
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        pass  # no rule uses per-attribute hooks; skipping libcst's lookup saves a call per field
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        pass
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        for method in self.on_visit_table.get(type(node).__name__, ()):
+            method(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        for method in self.on_leave_table.get(type(original_node).__name__, ()):
+            method(original_node)
+
+
 def run_rules(path: str, module: cst.Module, rules: list[type[Rule]]) -> list[Finding]:
     """Run ``rules`` over ``module`` in one traversal and return their findings in source order."""
     ctx = RuleContext(path, module)
     visitors: list[cst.BatchableCSTVisitor] = [ScopeTracker(ctx)]
     visitors.extend(rule(ctx) for rule in rules)
-    cst.visit_batched(module, visitors)
+    module.visit(_Dispatcher(visitors))
     return sorted(ctx.findings)

@@ -42,6 +42,7 @@ class RuleEntry:
     requires: tuple[str, ...] = ()
     tokens: str = ""
     pattern: str = ""
+    needle: str = ""  # a literal every ``pattern`` match contains: checked first, at memory speed
     default: bool = True
     needs_target: bool = False  # the fix exists only when a --target is chosen
 
@@ -85,7 +86,7 @@ RULES: tuple[RuleEntry, ...] = (
               ("openai",), rf"\b(?:{_OAI_RESOURCES})\b"),
     RuleEntry("OAI601", "legacy-mock-target", f"{_O}.mock_target:LegacyMockTarget", SAFE,
               ("openai",), rf"\b(?:{_OAI_RESOURCES}|{_OAI_ERRORS}|{_OAI_CONFIG})\b",
-              pattern=r"""['"]openai\.(?:""" + _OAI_RESOURCES + "|error|" + _OAI_CONFIG + r")\b"),
+              pattern=r"""['"]openai\.(?:""" + _OAI_RESOURCES + "|error|" + _OAI_CONFIG + r")\b", needle="openai."),
     RuleEntry("HF201", "gpt2-model-id", f"{_H}.gpt2_model_id:Gpt2ModelId", SAFE,
               ("transformers", "pytorch_transformers"), r"gpt2", needs_target=True),
     RuleEntry("HF202", "gpt2-class", f"{_H}.gpt2_class:Gpt2Class", SAFE,
@@ -102,7 +103,7 @@ RULES: tuple[RuleEntry, ...] = (
               ("transformers", "pytorch_transformers", "pytorch_pretrained_bert"),
               r"pytorch_transformers|pytorch_pretrained_bert|modeling_gpt2|tokenization_gpt2|modeling_tf_gpt2"),
     RuleEntry("SEC001", "hardcoded-api-key", f"{_S}.hardcoded_key:HardcodedApiKey", REPORT,
-              ("openai",), r"\bapi_key\b", pattern=_KEY),
+              ("openai",), r"\bapi_key\b", pattern=_KEY, needle="sk-"),
 )
 
 BY_CODE = {entry.code: entry for entry in RULES}
