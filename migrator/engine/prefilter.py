@@ -57,7 +57,9 @@ class Prefilter:
 
     def __init__(self, entries: Iterable[RuleEntry]) -> None:
         self.entries = tuple(entries)
-        self._tokens = {e.code: re.compile(e.tokens) for e in self.entries if e.tokens}
+        # Token filters may over-match (that keeps them sound), so word boundaries are dropped: a regex
+        # that starts with a literal is searched far faster.
+        self._tokens = {e.code: re.compile(e.tokens.replace(r"\b", "")) for e in self.entries if e.tokens}
         self._patterns = {e.code: re.compile(e.pattern) for e in self.entries if e.pattern}
 
     def candidate_rules(self, text: str) -> list[str]:
@@ -70,22 +72,24 @@ class Prefilter:
     def _candidates(self, text: str) -> list[str]:
         present: dict[str, bool] = {}  # root word -> occurs in text
         imported: dict[str, bool] = {}  # root -> an import statement of it may exist
+        token_hits: dict[re.Pattern[str], bool] = {}  # several rules share one token regex
         codes = []
         for entry in self.entries:
             pattern = self._patterns.get(entry.code)
             if pattern is not None and (not entry.needle or entry.needle in text) and pattern.search(text):
                 codes.append(entry.code)
                 continue
+            # Cheapest checks first: substring, then the line-local import check, then token regexes.
             roots = [r for r in entry.requires if present.setdefault(r, r in text)]
             if not roots:
                 continue
-            tokens = self._tokens.get(entry.code)
-            if tokens is not None and not tokens.search(text):
+            if not any(imported.setdefault(r, imports_root(text, r)) for r in roots):
                 continue
-            for root in roots:
-                if root not in imported:
-                    imported[root] = imports_root(text, root)
-                if imported[root]:
-                    codes.append(entry.code)
-                    break
+            tokens = self._tokens.get(entry.code)
+            if tokens is not None:
+                if tokens not in token_hits:
+                    token_hits[tokens] = tokens.search(text) is not None
+                if not token_hits[tokens]:
+                    continue
+            codes.append(entry.code)
         return codes
