@@ -43,7 +43,8 @@ def render_summary(report: ScanReport) -> list[str]:
             lines.append(f"  {code:<7} {entry.name:<28} {count:>5}   fix: {entry.fix.value}")
     else:
         lines.append("No legacy code found.")
-    detail = f"Scanned {report.files_scanned} files; {report.files_parsed} parsed after the pre-filter"
+    files = report.files_scanned
+    detail = f"Scanned {files} file{'s' * (files != 1)}; {report.files_parsed} parsed after the pre-filter"
     if report.files_skipped:
         detail += f"; {report.files_skipped} skipped as @generated"
     if report.suppressed:
