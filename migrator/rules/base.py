@@ -218,14 +218,13 @@ class _Dispatcher(cst.CSTVisitor):
         if visitor_type not in cls._tables:
             visits, leaves = {}, {}
             for name in dir(visitor_type):
-                if name.startswith("visit_") and name != "visit_batched":
+                # Only hooks a rule defines itself cost a call; CSTVisitor's defaults are no-ops.
+                if getattr(visitor_type, name) is getattr(cst.BatchableCSTVisitor, name, None):
+                    continue
+                if name.startswith("visit_"):
                     visits[name[len("visit_"):]] = name
                 elif name.startswith("leave_"):
                     leaves[name[len("leave_"):]] = name
-            # Only methods a class defines itself (not the no-op defaults of CSTVisitor) cost a call.
-            base_visit = {n for n in dir(cst.BatchableCSTVisitor) if n.startswith(("visit_", "leave_"))}
-            visits = {k: v for k, v in visits.items() if getattr(visitor_type, v) is not getattr(cst.BatchableCSTVisitor, v, None) or v not in base_visit}
-            leaves = {k: v for k, v in leaves.items() if getattr(visitor_type, v) is not getattr(cst.BatchableCSTVisitor, v, None) or v not in base_visit}
             cls._tables[visitor_type] = (visits, leaves)
         return cls._tables[visitor_type]
 

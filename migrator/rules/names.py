@@ -142,9 +142,9 @@ class ScopeIndex:
         elif isinstance(block, cst.SimpleStatementSuite):
             for small in block.body:
                 self._small(small, scope)
-        elif isinstance(block, (cst.Else, cst.Finally, cst.If)):
-            self._statement(block, scope) if isinstance(block, cst.If) else self._body(block.body, scope)
-        elif isinstance(block, cst.CSTNode) and hasattr(block, "body"):
+        elif isinstance(block, cst.If):  # an elif
+            self._statement(block, scope)
+        elif isinstance(block, cst.CSTNode) and hasattr(block, "body"):  # else, finally, handlers, cases
             self._body(block.body, scope)
 
     def _small(self, small: cst.BaseSmallStatement, scope: Scope) -> None:
