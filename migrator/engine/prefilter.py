@@ -61,6 +61,7 @@ class Prefilter:
         # that starts with a literal is searched far faster.
         self._tokens = {e.code: re.compile(e.tokens.replace(r"\b", "")) for e in self.entries if e.tokens}
         self._patterns = {e.code: re.compile(e.pattern) for e in self.entries if e.pattern}
+        self._roots = tuple(sorted({root for e in self.entries for root in e.requires}))
 
     def candidate_rules(self, text: str) -> list[str]:
         """Codes of the enabled rules that could find something in ``text``."""
@@ -70,7 +71,7 @@ class Prefilter:
         return codes
 
     def _candidates(self, text: str) -> list[str]:
-        present: dict[str, bool] = {}  # root word -> occurs in text
+        present = {root: root in text for root in self._roots}  # each root searched once
         imported: dict[str, bool] = {}  # root -> an import statement of it may exist
         token_hits: dict[re.Pattern[str], bool] = {}  # several rules share one token regex
         codes = []
@@ -80,10 +81,13 @@ class Prefilter:
                 codes.append(entry.code)
                 continue
             # Cheapest checks first: substring, then the line-local import check, then token regexes.
-            roots = [r for r in entry.requires if present.setdefault(r, r in text)]
+            roots = [r for r in entry.requires if present[r]]
             if not roots:
                 continue
-            if not any(imported.setdefault(r, imports_root(text, r)) for r in roots):
+            for root in roots:
+                if root not in imported:
+                    imported[root] = imports_root(text, root)
+            if not any(imported[r] for r in roots):
                 continue
             tokens = self._tokens.get(entry.code)
             if tokens is not None:

@@ -27,13 +27,30 @@ def _prefilter(codes: tuple[str, ...]) -> Prefilter:
 
 def analyse_file(path: str, codes: tuple[str, ...]) -> FileResult:
     """Analyse one file with the rules ``codes``. Never raises: failures become ``FileResult.error``."""
+    result, candidates, text = _triage(path, tuple(codes))
+    if not candidates:
+        return result
+    return analyse_text(path, text, candidates, prefilter=False)
+
+
+def _triage(path: str, codes: tuple[str, ...]) -> tuple[FileResult, list[str], str]:
+    """Read and pre-filter: the cheap part. Returns the result so far, the rules to run and the text."""
     try:
         source = read_source(path)
     except SourceError as exc:
-        return FileResult(path=path, error=str(exc))
+        return FileResult(path=path, error=str(exc)), [], ""
     if source.is_generated:
-        return FileResult(path=path, skipped="generated")
-    return analyse_text(path, source.text, codes)
+        return FileResult(path=path, skipped="generated"), [], ""
+    return FileResult(path=path), _prefilter(codes).candidate_rules(source.text), source.text
+
+
+def _parse_candidate(path: str, codes: list[str]) -> FileResult:
+    """Worker side of :func:`analyse_paths`: the file passed triage in the parent, so parse it."""
+    try:
+        source = read_source(path)
+    except SourceError as exc:  # changed or vanished since triage
+        return FileResult(path=path, error=str(exc))
+    return analyse_text(path, source.text, codes, prefilter=False)
 
 
 def analyse_text(path: str, text: str, codes: tuple[str, ...] | list[str], prefilter: bool = True) -> FileResult:
@@ -104,14 +121,30 @@ def _pool_context():
 
 
 def analyse_paths(paths: Sequence[str], codes: Sequence[str], jobs: int | None = None) -> Iterator[FileResult]:
-    """Analyse ``paths`` and yield results in the order of ``paths``."""
+    """Analyse ``paths`` and yield results in the order of ``paths``.
+
+    Reading and pre-filtering run here, in the parent (they are cheap, and most files stop there); only
+    files that need parsing go to the pool, so a tree without legacy code never starts a worker or imports
+    libcst.
+    """
     codes = tuple(codes)
-    jobs = jobs or default_jobs()
-    if jobs <= 1 or len(paths) <= 1:
-        for path in paths:
-            yield analyse_file(path, codes)
-        return
-    workers = min(jobs, len(paths))
-    chunksize = max(1, min(64, len(paths) // (workers * 8)))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-        yield from pool.map(analyse_file, paths, repeat(codes), chunksize=chunksize)
+    results: list[FileResult | None] = []
+    pending: list[tuple[int, str, list[str]]] = []
+    for path in paths:
+        result, candidates, _ = _triage(path, codes)
+        if candidates:
+            pending.append((len(results), path, candidates))
+            results.append(None)
+        else:
+            results.append(result)
+    jobs = min(jobs or default_jobs(), len(pending))
+    if jobs <= 1:
+        parsed = [_parse_candidate(path, cands) for _, path, cands in pending]
+    else:
+        chunksize = max(1, min(16, len(pending) // (jobs * 8)))
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
+            parsed = list(pool.map(_parse_candidate, [p for _, p, _ in pending], [c for _, _, c in pending],
+                                   chunksize=chunksize))
+    for (index, _, _), result in zip(pending, parsed):
+        results[index] = result
+    yield from results  # type: ignore[misc]
