@@ -47,7 +47,10 @@ class _Excluder:
     relative to the working directory or to the walked root."""
 
     def __init__(self, patterns: tuple[str, ...], cwd: str) -> None:
-        self.name_regexes = [compile_glob(p) for p in patterns if "/" not in p.rstrip("/")]
+        names = [p.rstrip("/") for p in patterns if "/" not in p.rstrip("/")]
+        # Plain names (the defaults) are a set lookup; only real globs need a regex per entry.
+        self.plain_names = {n for n in names if not any(c in n for c in "*?[\\")}
+        self.name_regexes = [compile_glob(n) for n in names if n not in self.plain_names]
         self.path_regexes = [compile_glob(p) for p in patterns if "/" in p.rstrip("/")]
         self.cwd = cwd
 
@@ -64,13 +67,15 @@ class _Excluder:
     def walked(self, path: str, root: str) -> bool:
         """For an entry met while walking ``root``: its parents were already checked."""
         name = os.path.basename(path)
-        if any(r.match(name) for r in self.name_regexes):
+        if name in self.plain_names or any(r.match(name) for r in self.name_regexes):
             return True
         return any(r.match(rel) for r in self.path_regexes for rel in self._relative(path, root))
 
     def explicit(self, path: str) -> bool:
         """For a path named on the command line: any component may be excluded."""
         rels = self._relative(path, None) or [os.path.basename(os.path.abspath(path))]
+        if any(part in self.plain_names for rel in rels for part in rel.split("/")):
+            return True
         return any(r.match(rel) for r in self.name_regexes + self.path_regexes for rel in rels)
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from functools import lru_cache
-from itertools import repeat
 
 from migrator.engine.prefilter import Prefilter
 from migrator.engine.results import FileResult
@@ -123,28 +122,28 @@ def _pool_context():
 def analyse_paths(paths: Sequence[str], codes: Sequence[str], jobs: int | None = None) -> Iterator[FileResult]:
     """Analyse ``paths`` and yield results in the order of ``paths``.
 
-    Reading and pre-filtering run here, in the parent (they are cheap, and most files stop there); only
-    files that need parsing go to the pool, so a tree without legacy code never starts a worker or imports
-    libcst.
+    Reading and pre-filtering run here, in the parent (they are cheap, and most files stop there). Files
+    that need parsing are handed to a worker pool as soon as they are found, so triage overlaps parsing;
+    the pool starts with the first such file, so a tree without legacy code never forks or imports libcst.
     """
     codes = tuple(codes)
-    results: list[FileResult | None] = []
-    pending: list[tuple[int, str, list[str]]] = []
-    for path in paths:
-        result, candidates, _ = _triage(path, codes)
-        if candidates:
-            pending.append((len(results), path, candidates))
-            results.append(None)
-        else:
-            results.append(result)
-    jobs = min(jobs or default_jobs(), len(pending))
-    if jobs <= 1:
-        parsed = [_parse_candidate(path, cands) for _, path, cands in pending]
-    else:
-        chunksize = max(1, min(16, len(pending) // (jobs * 8)))
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
-            parsed = list(pool.map(_parse_candidate, [p for _, p, _ in pending], [c for _, _, c in pending],
-                                   chunksize=chunksize))
-    for (index, _, _), result in zip(pending, parsed):
-        results[index] = result
-    yield from results  # type: ignore[misc]
+    jobs = jobs or default_jobs()
+    use_pool = jobs > 1 and len(paths) > 1
+    pool: ProcessPoolExecutor | None = None
+    slots: list[FileResult | Future[FileResult]] = []
+    try:
+        for path in paths:
+            result, candidates, text = _triage(path, codes)
+            if not candidates:
+                slots.append(result)
+            elif not use_pool:
+                slots.append(analyse_text(path, text, candidates, prefilter=False))
+            else:
+                if pool is None:
+                    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context())
+                slots.append(pool.submit(_parse_candidate, path, candidates))
+        for slot in slots:
+            yield slot.result() if isinstance(slot, Future) else slot
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
