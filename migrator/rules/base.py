@@ -152,28 +152,34 @@ class ScopeTracker(cst.BatchableCSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         self.ctx.calls[id(node.func)] = node
-        if _is_mock_call(node):
+        if is_mock_call(node):
             self.ctx.mock_depth += 1
 
     def leave_Call(self, original_node: cst.Call) -> None:
-        if _is_mock_call(original_node):
+        if is_mock_call(original_node):
             self.ctx.mock_depth -= 1
 
 
 _MOCK_CALLEES = ("patch", "patch.object", "patch.dict", "patch.multiple", "setattr", "delattr")
 
 
-def _is_mock_call(call: cst.Call) -> bool:
-    """``patch(...)``, ``mock.patch.object(...)``, ``mocker.patch(...)``, ``monkeypatch.setattr(...)``."""
+def callee_name(call: cst.Call) -> str:
+    """The callee as written, ``mock.patch.object`` for ``mock.patch.object(...)`` ('' if not a name chain)."""
     func = call.func
     parts = []
     while isinstance(func, cst.Attribute):
         parts.append(func.attr.value)
         func = func.value
-    if isinstance(func, cst.Name):
-        parts.append(func.value)
-    dotted = ".".join(reversed(parts))
-    return any(dotted == c or dotted.endswith("." + c) for c in _MOCK_CALLEES)
+    if not isinstance(func, cst.Name):
+        return ""
+    parts.append(func.value)
+    return ".".join(reversed(parts))
+
+
+def is_mock_call(call: cst.Call) -> bool:
+    """``patch(...)``, ``mock.patch.object(...)``, ``mocker.patch(...)``, ``monkeypatch.setattr(...)``."""
+    dotted = callee_name(call)
+    return bool(dotted) and any(dotted == c or dotted.endswith("." + c) for c in _MOCK_CALLEES)
 
 
 class Rule(cst.BatchableCSTVisitor):

@@ -4,23 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from migrator.rules.base import Invalid, Rule
+from migrator.rules.base import Invalid, Rule, is_mock_call
 from migrator.rules.names import string_value
-from migrator.rules.openai_v0.catalog import CONFIG_REMOVED, CONFIG_WITH_EQUIVALENT, ERRORS, split_qualname
-
-_PATCHERS = ("patch", "patch.object", "patch.dict", "patch.multiple", "setattr", "delattr")
-
-
-def _callee(call: cst.Call) -> str:
-    parts = []
-    func = call.func
-    while isinstance(func, cst.Attribute):
-        parts.append(func.attr.value)
-        func = func.value
-    if isinstance(func, cst.Name):
-        parts.append(func.value)
-    return ".".join(reversed(parts))
-
+from migrator.rules.openai_v0.catalog import CONFIG_REMOVED, ERRORS, split_qualname
 
 def legacy_path(path: str) -> bool:
     """Whether a dotted ``openai....`` path names something of the v0 API."""
@@ -76,8 +62,7 @@ class LegacyMockTarget(Rule):
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        callee = _callee(node)
-        if not node.args or not any(callee == p or callee.endswith("." + p) for p in _PATCHERS):
+        if not node.args or not is_mock_call(node):
             return
         first = node.args[0].value
         text = string_value(first)
@@ -90,5 +75,5 @@ class LegacyMockTarget(Rule):
             return
         attr = string_value(node.args[1].value) if len(node.args) > 1 else None
         full = f"{qualname}.{attr}" if attr else qualname
-        if legacy_path(full) or (qualname == "openai" and attr in CONFIG_WITH_EQUIVALENT and attr == "api_base"):
+        if legacy_path(full):
             self.report(first, f"mock target `{full}` is v0 API that current code no longer calls")
