@@ -69,7 +69,9 @@ class _Excluder:
         name = os.path.basename(path)
         if name in self.plain_names or any(r.match(name) for r in self.name_regexes):
             return True
-        return any(r.match(rel) for r in self.path_regexes for rel in self._relative(path, root))
+        return bool(self.path_regexes) and any(
+            r.match(rel) for r in self.path_regexes for rel in self._relative(path, root)
+        )
 
     def explicit(self, path: str) -> bool:
         """For a path named on the command line: any component may be excluded."""
@@ -86,8 +88,8 @@ def _is_virtualenv(directory: str) -> bool:
 def _display(path: str, cwd: str) -> str:
     """Paths under the working directory are shown relative to it, others absolute."""
     absolute = os.path.abspath(path)
-    rel = os.path.relpath(absolute, cwd)
-    return absolute if rel.startswith("..") else rel
+    prefix = cwd.rstrip(os.sep) + os.sep
+    return absolute[len(prefix):] if absolute.startswith(prefix) else absolute
 
 
 def discover(paths: list[str] | tuple[str, ...], options: DiscoveryOptions | None = None) -> Discovery:
@@ -157,12 +159,11 @@ def _walk(top: str, options: DiscoveryOptions, excluded: _Excluder, add, result:
             continue
         visited.add(key)
         absolute = os.path.abspath(dirpath)
-        parent_rules = stack.get(os.path.dirname(absolute), inherited)
-        rules = parent_rules
+        rules = stack.get(os.path.dirname(absolute), inherited)
         if options.respect_gitignore:
             own = load_ignore_file(os.path.join(dirpath, ".gitignore"), absolute)
             if own is not None and own.rules:
-                rules = parent_rules + [own]
+                rules = rules + [own]
         stack[absolute] = rules
 
         keep = []
@@ -170,7 +171,7 @@ def _walk(top: str, options: DiscoveryOptions, excluded: _Excluder, add, result:
             child = os.path.join(dirpath, name)
             if excluded.walked(child, top) or _is_virtualenv(child):
                 continue
-            if options.respect_gitignore and is_ignored(os.path.abspath(child), True, rules):
+            if rules and is_ignored(os.path.join(absolute, name), True, rules):
                 continue
             keep.append(name)
         dirnames[:] = keep
@@ -180,6 +181,6 @@ def _walk(top: str, options: DiscoveryOptions, excluded: _Excluder, add, result:
             child = os.path.join(dirpath, name)
             if excluded.walked(child, top):
                 continue
-            if options.respect_gitignore and is_ignored(os.path.abspath(child), False, rules):
+            if rules and is_ignored(os.path.join(absolute, name), False, rules):
                 continue
             add(child)

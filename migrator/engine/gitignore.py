@@ -29,9 +29,10 @@ class IgnoreFile:
 
     def match(self, path: str, is_dir: bool) -> bool | None:
         """True (ignored), False (re-included by ``!``) or None (no rule speaks) for an absolute path."""
-        rel = os.path.relpath(path, self.base).replace(os.sep, "/")
-        if rel.startswith("../"):
+        prefix = self.base.rstrip(os.sep) + os.sep
+        if not path.startswith(prefix):
             return None
+        rel = path[len(prefix):].replace(os.sep, "/")
         verdict = None
         for rule in self.rules:
             if rule.dir_only and not is_dir:

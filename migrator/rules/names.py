@@ -27,7 +27,7 @@ class Scope:
     imports: dict[str, str] = field(default_factory=dict)  # local name -> qualified name
     star_modules: list[str] = field(default_factory=list)
     locals: set[str] = field(default_factory=set)  # bound by assignment, def, parameter, ...
-    strings: dict[str, list[str]] = field(default_factory=dict)  # name -> string constants assigned to it
+    values: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)  # name -> values assigned
     returns: list[cst.BaseExpression] = field(default_factory=list)  # return values (functions only)
 
 
@@ -174,12 +174,11 @@ class ScopeIndex:
                 [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
             )
             value = getattr(small, "value", None)
-            text = string_value(value) if value is not None else None
             for target in targets:
                 for name in _target_names(target):
                     self._bind(scope, name)
-                    if text is not None and isinstance(target, cst.Name):
-                        scope.strings.setdefault(name, []).append(text)
+                    if value is not None and isinstance(target, cst.Name):
+                        scope.values.setdefault(name, []).append(value)
         elif isinstance(small, cst.Return) and small.value is not None:
             scope.returns.append(small.value)
         elif isinstance(small, (cst.Global, cst.Nonlocal)):
@@ -218,11 +217,11 @@ class ScopeIndex:
                 return False
         return True
 
-    def string_constants(self, name: str, scope: Scope) -> list[str] | None:
-        """String constants assigned to ``name`` in the innermost scope that binds it."""
+    def assigned_values(self, name: str, scope: Scope) -> list[cst.BaseExpression] | None:
+        """Expressions assigned to ``name`` in the innermost scope that binds it (None if imported)."""
         for current in self._chain(scope):
             if name in current.imports:
                 return None
             if name in current.locals:
-                return current.strings.get(name)
+                return current.values.get(name)
         return None

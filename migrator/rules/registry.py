@@ -29,6 +29,13 @@ _OAI_CONFIG = (
 _OAI_ERRORS = r"error|InvalidRequestError|ServiceUnavailableError|TryAgain|PermissionError|Timeout"
 _GPT2 = r"gpt2|GPT2"
 _KEY = r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}"
+# A GPT-2 family id as a whole string literal, as HF201 reads literals (raw body, no escapes).
+_GPT2_LITERAL = r"""['"](?:openai-community/|distilbert/)?(?:distil)?gpt2(?:-medium|-large|-xl)?['"]"""
+
+
+def _kwarg(names: str) -> str:
+    """Text of a keyword argument ``name=`` (whitespace and comments may stand before the ``=``)."""
+    return rf"\b(?:{names})\s*(?:#[^\n]*\s*)*="
 
 
 @dataclass(frozen=True)
@@ -88,17 +95,17 @@ RULES: tuple[RuleEntry, ...] = (
               ("openai",), rf"\b(?:{_OAI_RESOURCES}|{_OAI_ERRORS}|{_OAI_CONFIG})\b",
               pattern=r"""['"]openai\.(?:""" + _OAI_RESOURCES + "|error|" + _OAI_CONFIG + r")\b", needle="openai."),
     RuleEntry("HF201", "gpt2-model-id", f"{_H}.gpt2_model_id:Gpt2ModelId", SAFE,
-              ("transformers", "pytorch_transformers"), r"gpt2", needs_target=True),
+              ("transformers", "pytorch_transformers"), _GPT2_LITERAL, needs_target=True),
     RuleEntry("HF202", "gpt2-class", f"{_H}.gpt2_class:Gpt2Class", SAFE,
               ("transformers", "pytorch_transformers"), r"GPT2", needs_target=True),
     RuleEntry("HF203", "torch-dtype-argument", f"{_H}.torch_dtype:TorchDtypeArgument", SAFE,
-              ("transformers", "pytorch_transformers"), r"\btorch_dtype\b"),
+              ("transformers", "pytorch_transformers"), _kwarg("torch_dtype")),
     RuleEntry("HF204", "use-auth-token-argument", f"{_H}.use_auth_token:UseAuthTokenArgument", SAFE,
-              ("transformers", "pytorch_transformers"), r"\buse_auth_token\b"),
+              ("transformers", "pytorch_transformers"), _kwarg("use_auth_token")),
     RuleEntry("HF205", "load-in-bits-argument", f"{_H}.load_in_bits:LoadInBitsArgument", UNSAFE,
-              ("transformers", "pytorch_transformers"), r"\bload_in_(?:8|4)bit\b"),
+              ("transformers", "pytorch_transformers"), _kwarg("load_in_8bit|load_in_4bit")),
     RuleEntry("HF206", "encode-plus", f"{_H}.encode_plus:EncodePlus", SAFE,
-              ("transformers", "pytorch_transformers"), r"\bencode_plus\b"),
+              ("transformers", "pytorch_transformers"), r"\.\s*encode_plus\b"),
     RuleEntry("HF207", "legacy-transformers-module", f"{_H}.legacy_module:LegacyTransformersModule", SAFE,
               ("transformers", "pytorch_transformers", "pytorch_pretrained_bert"),
               r"pytorch_transformers|pytorch_pretrained_bert|modeling_gpt2|tokenization_gpt2|modeling_tf_gpt2"),

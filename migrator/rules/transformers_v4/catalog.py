@@ -7,7 +7,6 @@ import re
 import libcst as cst
 
 from migrator.rules.base import RuleContext
-from migrator.rules.names import string_value
 
 ROOTS = ("transformers", "pytorch_transformers", "pytorch_pretrained_bert")
 
@@ -79,16 +78,27 @@ def model_argument(call: cst.Call, kind: str) -> cst.Arg | None:
     return positional[index] if len(positional) > index else None
 
 
+def gpt2_literal(expr: cst.BaseExpression | None) -> str | None:
+    """The id when ``expr`` is a string literal whose body, as written, is a GPT-2 family id.
+
+    The body is read raw (no escape processing) so that the text pre-filter, which looks for the same
+    literal, stays sound."""
+    if isinstance(expr, cst.SimpleString) and "b" not in expr.prefix.lower() and is_gpt2_id(expr.raw_value):
+        return expr.raw_value
+    return None
+
+
 def gpt2_id_of(ctx: RuleContext, expr: cst.BaseExpression) -> tuple[str, str | None] | None:
     """(id, constant name or None) when ``expr`` is a GPT-2 family id, literally or through a name bound
-    to a string constant in the same function or module."""
-    value = string_value(expr)
-    if value is not None:
-        return (value, None) if is_gpt2_id(value) else None
+    to a string literal in the same function or module."""
+    literal = gpt2_literal(expr)
+    if literal is not None:
+        return literal, None
     if isinstance(expr, cst.Name):
-        for constant in ctx.index.string_constants(expr.value, ctx.scope) or ():
-            if is_gpt2_id(constant):
-                return constant, expr.value
+        for value in ctx.index.assigned_values(expr.value, ctx.scope) or ():
+            literal = gpt2_literal(value)
+            if literal is not None:
+                return literal, expr.value
     return None
 
 

@@ -47,6 +47,7 @@ class Gpt2ModelId(Rule):
         Invalid("from transformers import AutoTokenizer\nmodel_name = 'distilgpt2'\ntok = AutoTokenizer.from_pretrained(model_name)"),
         Invalid("import transformers\ntransformers.pipeline('text-generation', model='openai-community/gpt2-large')"),
         Invalid("from transformers import pipeline as pl\ngen = pl('text-generation', 'gpt2')"),
+        Invalid("from transformers import AutoModel\nAutoModel.from_pretrained(r\"\"\"distilbert/distilgpt2\"\"\")"),
         Invalid(
             "from transformers import GPT2LMHeadModel as M\ndef load():\n    name = 'gpt2-xl'\n"
             "    return M.from_pretrained(pretrained_model_name_or_path=name)"

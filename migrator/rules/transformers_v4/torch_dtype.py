@@ -36,4 +36,5 @@ class TorchDtypeArgument(LoaderKeywordRule, Rule):
     invalid = (
         Invalid("import torch\nfrom transformers import AutoModel\nAutoModel.from_pretrained('x', torch_dtype=torch.float16)"),
         Invalid("from transformers import pipeline\npipeline('text-generation', model='m', torch_dtype='auto')"),
+        Invalid("from transformers import AutoModel\nAutoModel.from_pretrained(\n    'x',\n    torch_dtype  # half\n    = 'auto',\n)"),
     )
