@@ -88,6 +88,102 @@ def scan(paths, select, extend_select, ignore, exclude, extend_exclude, force_ex
     sys.exit(report.exit_code())
 
 
+def _fix_run(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude, no_respect_gitignore,
+             jobs, unsafe_fixes, client_style):
+    from migrator.engine.fixer import FixOptions, fix_paths
+
+    try:
+        rules = select_rules(_split(select), _split(ignore), _split(extend_select))
+    except SelectionError as exc:
+        raise click.UsageError(str(exc)) from None
+    options = DiscoveryOptions(
+        exclude=_split(exclude) if exclude else DEFAULT_EXCLUDE,
+        extend_exclude=_split(extend_exclude),
+        force_exclude=force_exclude,
+        respect_gitignore=not no_respect_gitignore,
+    )
+    found = discover(list(paths) or ["."], options)
+    fix_options = FixOptions(unsafe=unsafe_fixes, client_style=client_style)
+    results = list(fix_paths(found.files, [e.code for e in rules], fix_options, jobs))
+    return found, results
+
+
+def fix_options(func):
+    func = click.option("--client-style", type=click.Choice(["client", "module"]), default="client", show_default=True,
+                        help="client: build OpenAI()/AsyncOpenAI() once per module; module: keep the module-level "
+                             "client of the current SDK (the smallest diff).")(func)
+    func = click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes marked unsafe.")(func)
+    return file_options(func)
+
+
+@main.command()
+@fix_options
+def diff(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude, no_respect_gitignore, jobs,
+         unsafe_fixes, client_style) -> None:
+    """Show the rewrites as a unified diff; write nothing.
+
+    Exit status: 0 no change, 1 there are changes, 2 usage error or a file that could not be analysed.
+    """
+    from migrator.output.diff import unified_diff
+
+    found, results = _fix_run(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude,
+                              no_respect_gitignore, jobs, unsafe_fixes, client_style)
+    changed = 0
+    for result in results:
+        if result.changed:
+            changed += 1
+            for line in unified_diff(result.path, result.source.text, result.new_text):
+                click.echo(line)
+    errors = list(found.errors) + [(r.path, r.error) for r in results if r.error]
+    for path, reason in errors:
+        click.echo(f"{click.style('error', fg='red', bold=True)}: {path}: {reason}", err=True)
+    click.echo(f"{changed} file{'s' * (changed != 1)} would be rewritten.", err=True)
+    sys.exit(2 if errors else 1 if changed else 0)
+
+
+@main.command()
+@fix_options
+def apply(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude, no_respect_gitignore, jobs,
+          unsafe_fixes, client_style) -> None:
+    """Rewrite legacy code in place, then list what still needs a human.
+
+    Exit status: 0 nothing legacy remains, 1 findings remain, 2 usage error or a file that failed.
+    """
+    from migrator.engine.source import SourceError
+    from migrator.engine.writer import write_atomic
+    from migrator.output.text import finding_line
+
+    found, results = _fix_run(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude,
+                              no_respect_gitignore, jobs, unsafe_fixes, client_style)
+    errors = list(found.errors)
+    fixed = files = 0
+    remaining = []
+    for result in results:
+        if result.error:
+            errors.append((result.path, result.error))
+            continue
+        if result.changed:
+            try:
+                write_atomic(result.path, result.source.encode(result.new_text))
+            except (OSError, UnicodeEncodeError, SourceError) as exc:
+                errors.append((result.path, f"could not write: {exc}"))
+                continue
+            files += 1
+            fixed += len(result.fixed)
+        if result.remaining is not None:
+            remaining.extend(result.remaining.findings)
+            if result.remaining.error:
+                errors.append((result.path, result.remaining.error))
+    click.echo(f"Fixed {fixed} legacy site{'s' * (fixed != 1)} in {files} file{'s' * (files != 1)}.")
+    if remaining:
+        click.echo(f"{len(remaining)} need{'s' * (len(remaining) == 1)} a human:")
+        for finding in sorted(remaining):
+            click.echo(finding_line(finding))
+    for path, reason in errors:
+        click.echo(f"{click.style('error', fg='red', bold=True)}: {path}: {reason}", err=True)
+    sys.exit(2 if errors else 1 if remaining else 0)
+
+
 @main.command(name="rules")
 @click.option("--output-format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True)
 def list_rules(fmt: str) -> None:

@@ -49,3 +49,25 @@ def test_valid_example_is_not_flagged(entry, example):
     result = analyse_text("example.py", example, [entry.code], prefilter=False)
     assert result.error is None, result.error
     assert [f for f in result.findings if f.code == entry.code] == []
+
+
+CASES_FIXED = [
+    pytest.param(entry, example, id=f"{entry.code}-fix-{i}")
+    for entry in RULES
+    for i, example in enumerate(entry.load().invalid)
+    if example.fixed is not None
+]
+
+
+@pytest.mark.parametrize(("entry", "example"), CASES_FIXED)
+def test_fix_example(entry, example):
+    """`fixed` is what `migrate apply --unsafe-fixes` makes of the example (all rules enabled), and a
+    second run changes nothing."""
+    from migrator.engine.fixer import FixOptions, fix_text
+
+    codes = [e.code for e in RULES]
+    fixed, applied = fix_text("example.py", example.code, codes, FixOptions(unsafe=True))
+    assert fixed == example.fixed
+    assert entry.code in {f.code for f in applied}
+    again, _ = fix_text("example.py", fixed, codes, FixOptions(unsafe=True))
+    assert again == fixed

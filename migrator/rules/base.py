@@ -8,8 +8,9 @@ the behaviour.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ClassVar, Union
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -21,11 +22,46 @@ from migrator.rules.types import Finding, FixSafety
 
 @dataclass(frozen=True)
 class Invalid:
-    """A must-flag example: ``count`` findings of the rule; ``line`` of the first one if given."""
+    """A must-flag example: ``count`` findings of the rule; ``line`` of the first one if given;
+    ``fixed``: the source after ``migrate apply`` (also the unsafe fixes) when the rule has a fix."""
 
     code: str
     count: int = 1
     line: int | None = None
+    fixed: str | None = None
+
+
+EditResult = Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel]
+EditFn = Callable[[cst.CSTNode], EditResult]
+
+
+@dataclass
+class Fix:
+    """What applying one finding's fix does: node edits plus import changes.
+
+    Each edit is a function of the *updated* node (after edits inside it were applied), keyed by the
+    original node, so fixes nested in one another compose. Imports are added with libcst's
+    ``AddImportsVisitor`` and removed, when no longer used, with ``RemoveImportsVisitor``.
+    """
+
+    edits: list[tuple[cst.CSTNode, EditFn]] = field(default_factory=list)
+    add_imports: list[tuple[str, str | None, str | None]] = field(default_factory=list)  # module, obj, asname
+    remove_imports: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+
+    def edit(self, node: cst.CSTNode, fn: EditFn) -> Fix:
+        self.edits.append((node, fn))
+        return self
+
+    def replace(self, node: cst.CSTNode, new: cst.CSTNode) -> Fix:
+        return self.edit(node, lambda _updated: new)
+
+    def add_import(self, module: str, obj: str | None = None, asname: str | None = None) -> Fix:
+        self.add_imports.append((module, obj, asname))
+        return self
+
+    def remove_import(self, module: str, obj: str | None = None, asname: str | None = None) -> Fix:
+        self.remove_imports.append((module, obj, asname))
+        return self
 
 
 class RuleContext:
@@ -37,6 +73,8 @@ class RuleContext:
         self.index = ScopeIndex(module)
         self.scopes: list[Scope] = [self.index.root]
         self.findings: list[Finding] = []
+        self.fixes: dict[int, Fix] = {}  # index into findings -> its fix
+        self.options: dict[str, object] = {}  # run options rules may read (client_style, target)
         self.memo: dict[object, object] = {}  # per-file cache that rules share (keyed by rule-owned keys)
         self._positions = None
         self._resolved: dict[int, str | None] = {}
@@ -85,8 +123,10 @@ class RuleContext:
             self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
         return self._positions[node]
 
-    def add(self, code: str, node: cst.CSTNode, message: str, fix: FixSafety) -> None:
+    def add(self, code: str, node: cst.CSTNode, message: str, fix: FixSafety, plan: Fix | None = None) -> None:
         where = self.position(node)
+        if plan is not None and fix is not FixSafety.REPORT:
+            self.fixes[len(self.findings)] = plan
         self.findings.append(
             Finding(
                 path=self.path,
@@ -193,9 +233,19 @@ class Rule(cst.BatchableCSTVisitor):
         super().__init__()
         self.ctx = ctx
 
-    def report(self, node: cst.CSTNode, message: str, fix: FixSafety | None = None) -> None:
-        """Record a finding at ``node``; ``fix`` overrides the rule's default safety for this site."""
-        self.ctx.add(self.entry.code, node, message, self.entry.fix if fix is None else fix)
+    def report(
+        self, node: cst.CSTNode, message: str, fix: FixSafety | None = None, plan: Fix | None = None
+    ) -> None:
+        """Record a finding at ``node``. ``fix`` overrides the rule's safety for this site; ``plan`` is
+        the rewrite. A finding whose rule has a fix but that comes without a plan is reported as
+        report-only: the tool never claims a fix it cannot make."""
+        safety = self.entry.fix if fix is None else fix
+        if plan is None and self.has_fixes:
+            safety = FixSafety.REPORT
+        self.ctx.add(self.entry.code, node, message, safety, plan)
+
+    #: Whether this rule produces rewrites yet; rules without them report their registry safety.
+    has_fixes: ClassVar[bool] = False
 
 
 class _Dispatcher(cst.CSTVisitor):
@@ -250,10 +300,53 @@ class _Dispatcher(cst.CSTVisitor):
             method(original_node)
 
 
-def run_rules(path: str, module: cst.Module, rules: list[type[Rule]]) -> list[Finding]:
-    """Run ``rules`` over ``module`` in one traversal and return their findings in source order."""
+def analyse(path: str, module: cst.Module, rules: list[type[Rule]], options: dict | None = None) -> RuleContext:
+    """Run ``rules`` over ``module`` in one traversal; the context holds findings and their fixes."""
     ctx = RuleContext(path, module)
+    ctx.options.update(options or {})
     visitors: list[cst.BatchableCSTVisitor] = [ScopeTracker(ctx)]
     visitors.extend(rule(ctx) for rule in rules)
     module.visit(_Dispatcher(visitors))
-    return sorted(ctx.findings)
+    return ctx
+
+
+def run_rules(path: str, module: cst.Module, rules: list[type[Rule]]) -> list[Finding]:
+    """Run ``rules`` over ``module`` in one traversal and return their findings in source order."""
+    return sorted(analyse(path, module, rules).findings)
+
+
+class _ApplyEdits(cst.CSTTransformer):
+    def __init__(self, edits: dict[int, list[EditFn]]) -> None:
+        super().__init__()
+        self.edits = edits
+
+    def on_leave(self, original_node, updated_node):
+        for fn in self.edits.get(id(original_node), ()):
+            if not isinstance(updated_node, cst.CSTNode):
+                break  # removed by an earlier edit
+            updated_node = fn(updated_node)
+        return updated_node
+
+
+def apply_fixes(module: cst.Module, fixes: list[Fix]) -> cst.Module:
+    """Apply ``fixes`` (from :func:`analyse` on this very module) and return the new module."""
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
+    edits: dict[int, list[EditFn]] = {}
+    for plan in fixes:
+        for node, fn in plan.edits:
+            edits.setdefault(id(node), []).append(fn)
+    new = module.visit(_ApplyEdits(edits)) if edits else module
+    context = CodemodContext()
+    adds = {imp for plan in fixes for imp in plan.add_imports}
+    removes = {imp for plan in fixes for imp in plan.remove_imports}
+    for module_name, obj, asname in sorted(adds, key=str):
+        AddImportsVisitor.add_needed_import(context, module_name, obj, asname)
+    if adds:
+        new = AddImportsVisitor(context).transform_module(new)
+    for module_name, obj, asname in sorted(removes, key=str):
+        RemoveImportsVisitor.remove_unused_import(context, module_name, obj, asname)
+    if removes:
+        new = RemoveImportsVisitor(context).transform_module(new)
+    return new

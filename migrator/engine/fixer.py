@@ -1,0 +1,137 @@
+"""Rewriting files: run the rules, apply the fixes they offer, repeat until nothing changes.
+
+Every intermediate result is re-parsed (libcst and CPython's own parser) before it is kept, so a rewrite
+can never leave a file that does not parse; on any failure the file is left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from migrator.engine.results import FileResult, Finding, FixSafety
+from migrator.engine.runner import _pool_context, _prefilter, _syntax_error, analyse_text, default_jobs
+from migrator.engine.source import Source, SourceError, read_source
+from migrator.engine.suppression import is_suppressed, parse_suppressions
+from migrator.rules.registry import BY_CODE
+
+MAX_PASSES = 8
+
+
+@dataclass(frozen=True)
+class FixOptions:
+    """How fixes are applied: opt-in unsafe fixes, and options rules read (client style, target)."""
+
+    unsafe: bool = False
+    client_style: str = "client"
+    target: str | None = None
+
+    def rule_options(self) -> dict[str, object]:
+        return {"client_style": self.client_style, "target": self.target}
+
+
+@dataclass
+class FileFix:
+    """The outcome of fixing one file."""
+
+    path: str
+    source: Source | None = None
+    new_text: str | None = None  # None: unchanged
+    fixed: list[Finding] = field(default_factory=list)
+    remaining: FileResult | None = None
+    error: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.new_text is not None and self.source is not None and self.new_text != self.source.text
+
+
+def _applicable(finding: Finding, options: FixOptions) -> bool:
+    return finding.fix is FixSafety.SAFE or (finding.fix is FixSafety.UNSAFE and options.unsafe)
+
+
+def fix_text(path: str, text: str, codes: Sequence[str], options: FixOptions = FixOptions()) -> tuple[str, list[Finding]]:
+    """Return the rewritten text and the findings fixed. Raises SourceError if a rewrite goes wrong."""
+    import libcst as cst
+
+    from migrator.rules.base import analyse, apply_fixes
+
+    codes = tuple(codes)
+    current = text
+    fixed: list[Finding] = []
+    for _ in range(MAX_PASSES):
+        candidates = _prefilter(codes).candidate_rules(current)
+        if not candidates:
+            break
+        try:
+            module = cst.parse_module(current)
+        except cst.ParserSyntaxError as exc:
+            raise SourceError(_syntax_error(current, exc)) from None
+        ctx = analyse(path, module, [BY_CODE[c].load() for c in candidates], options.rule_options())
+        suppressions = parse_suppressions(current)
+        plans, applied = [], []
+        for index, finding in enumerate(ctx.findings):
+            plan = ctx.fixes.get(index)
+            if plan is None or not _applicable(finding, options):
+                continue
+            if suppressions and is_suppressed(finding.code, [finding.line], suppressions):
+                continue
+            plans.append(plan)
+            applied.append(finding)
+        if not plans:
+            break
+        new_text = apply_fixes(module, plans).code
+        if new_text == current:
+            break
+        try:
+            cst.parse_module(new_text)
+            ast.parse(new_text)
+        except Exception as exc:  # noqa: BLE001 - never write what does not parse
+            raise SourceError(f"internal error: a rewrite did not parse ({type(exc).__name__}); file left unchanged") from None
+        fixed.extend(applied)
+        current = new_text
+    else:
+        raise SourceError(f"rewrites did not settle after {MAX_PASSES} passes; file left unchanged")
+    return current, sorted(fixed)
+
+
+def fix_file(path: str, codes: Sequence[str], options: FixOptions = FixOptions()) -> FileFix:
+    """Compute the rewrite of one file (nothing is written). Never raises."""
+    result = FileFix(path=path)
+    try:
+        result.source = read_source(path)
+    except SourceError as exc:
+        result.error = str(exc)
+        return result
+    if result.source.is_generated:
+        result.remaining = FileResult(path=path, skipped="generated")
+        return result
+    text = result.source.text
+    try:
+        new_text, result.fixed = fix_text(path, text, codes, options)
+    except SourceError as exc:
+        result.error = str(exc)
+        return result
+    except Exception as exc:  # noqa: BLE001 - one file's failure must not end the run
+        result.error = f"internal error while fixing: {type(exc).__name__}: {exc}"
+        return result
+    if new_text != text:
+        result.new_text = new_text
+    result.remaining = analyse_text(path, new_text, tuple(codes))
+    return result
+
+
+def fix_paths(paths: Sequence[str], codes: Sequence[str], options: FixOptions, jobs: int | None = None) -> Iterator[FileFix]:
+    """:func:`fix_file` over many files, in a process pool when there are several; in path order."""
+    jobs = min(jobs or default_jobs(), len(paths))
+    if jobs <= 1:
+        for path in paths:
+            yield fix_file(path, codes, options)
+        return
+    codes = tuple(codes)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
+        futures = [pool.submit(fix_file, path, codes, options) for path in paths]
+        for future in futures:
+            yield future.result()
