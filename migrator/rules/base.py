@@ -336,7 +336,9 @@ def apply_fixes(module: cst.Module, fixes: list[Fix]) -> cst.Module:
     edits: dict[int, list[EditFn]] = {}
     for plan in fixes:
         for node, fn in plan.edits:
-            edits.setdefault(id(node), []).append(fn)
+            queue = edits.setdefault(id(node), [])
+            if fn not in queue:  # an edit shared by several findings (equal bound methods) runs once
+                queue.append(fn)
     new = module.visit(_ApplyEdits(edits)) if edits else module
     context = CodemodContext()
     adds = {imp for plan in fixes for imp in plan.add_imports}

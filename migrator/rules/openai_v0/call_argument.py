@@ -4,9 +4,57 @@ from __future__ import annotations
 
 import libcst as cst
 
-from migrator.rules.base import Invalid, Rule
+from migrator.rules.base import Fix, Invalid, Rule
 from migrator.rules.openai_v0.catalog import is_legacy_api_call
+from migrator.rules.openai_v0.clients import client_plan
+from migrator.rules.openai_v0.rewrite import keyword, rename_keyword, replace_root
 from migrator.rules.types import FixSafety
+
+RENAMES = {"request_timeout": "timeout", "headers": "extra_headers", "engine": "model", "deployment_id": "model"}
+CREDENTIALS = {"api_key": "api_key", "api_base": "base_url", "organization": "organization"}
+
+
+def _request_id(call: cst.Call) -> cst.Call:
+    """Move ``request_id=`` into ``extra_headers`` (merged with headers already passed)."""
+    request = next(a for a in call.args if a.keyword is not None and a.keyword.value == "request_id")
+    header = cst.DictElement(cst.SimpleString('"X-Request-Id"'), request.value)
+    args = [a for a in call.args if a is not request]
+    existing = next((a for a in args if a.keyword is not None and a.keyword.value in ("extra_headers", "headers")), None)
+    if existing is None:
+        args.append(keyword("extra_headers", cst.Dict([header])))
+    else:
+        merged = cst.Dict([cst.StarredDictElement(existing.value), header])
+        args = [a.with_changes(value=merged, keyword=cst.Name("extra_headers")) if a is existing else a for a in args]
+    return call.with_changes(args=_fix_commas(args))
+
+
+def _fix_commas(args: list[cst.Arg]) -> list[cst.Arg]:
+    """Separate arguments that lost their comma when the list was rebuilt."""
+    return [
+        a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        if i < len(args) - 1 and a.comma is cst.MaybeSentinel.DEFAULT
+        else a
+        for i, a in enumerate(args)
+    ]
+
+
+def _with_options(call: cst.Call, client: str) -> cst.Call:
+    """``client.x.create(api_key=k, ...)`` -> ``client.with_options(api_key=k).x.create(...)``."""
+    moved = [a for a in call.args if a.keyword is not None and a.keyword.value in CREDENTIALS]
+    if not moved:
+        return call
+    options = cst.Call(
+        func=cst.Attribute(value=cst.Name(client), attr=cst.Name("with_options")),
+        args=[keyword(CREDENTIALS[a.keyword.value], a.value) for a in moved],  # type: ignore[union-attr]
+    )
+    options = options.with_changes(args=_fix_commas(list(options.args)))
+    func = replace_root(call.func, client, lambda _name: options)
+    if func is None:
+        return call
+    rest = [a for a in call.args if a not in moved]
+    if rest:
+        rest[-1] = rest[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return call.with_changes(func=func, args=rest)
 
 # keyword -> (what to do, fix safety)
 LEGACY_KWARGS: dict[str, tuple[str, FixSafety]] = {
@@ -21,6 +69,14 @@ LEGACY_KWARGS: dict[str, tuple[str, FixSafety]] = {
     "api_type": ("build an `AzureOpenAI` client for this call instead", FixSafety.REPORT),
     "api_version": ("pass `api_version=` to an `AzureOpenAI` client instead", FixSafety.REPORT),
 }
+
+
+def legacy_is_async(ctx, call: cst.Call) -> bool:
+    from migrator.rules.openai_v0.catalog import current_method, legacy_call
+
+    found = legacy_call(ctx, call)
+    target = current_method(*found) if found else None
+    return bool(target and target[1])
 
 
 class LegacyCallArgument(Rule):
@@ -54,8 +110,18 @@ class LegacyCallArgument(Rule):
         "import openai\nopenai.ChatCompletion.create(model='m', messages=[], temperature=0)",
         "import requests\nrequests.get(url, headers={}, timeout=3)",
     )
+    has_fixes = True
     invalid = (
-        Invalid("import openai\nopenai.ChatCompletion.create(model='m', messages=[], request_timeout=30)"),
+        Invalid(
+            "import openai\nopenai.ChatCompletion.create(model='m', messages=[], request_timeout=30)",
+            fixed="from openai import OpenAI\n\nclient = OpenAI()\nclient.chat.completions.create(model='m', messages=[], timeout=30)",
+        ),
+        Invalid(
+            "import openai\nopenai.ChatCompletion.create(messages=[], engine='d', api_key=k, request_id='r1')",
+            3,
+            fixed="from openai import OpenAI\n\nclient = OpenAI()\n"
+            "client.with_options(api_key=k).chat.completions.create(messages=[], model='d', extra_headers={\"X-Request-Id\": 'r1'})",
+        ),
         Invalid("import openai\nopenai.Completion.create(engine='davinci', prompt='p', headers={'a': 'b'})", 2),
         Invalid(
             "import openai\nopenai.Embedding.create(input='x', deployment_id='d', api_type='azure', "
@@ -67,7 +133,21 @@ class LegacyCallArgument(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         if not is_legacy_api_call(self.ctx, node):
             return
+        present = {a.keyword.value for a in node.args if a.keyword is not None}
+        plan = client_plan(self.ctx)
         for arg in node.args:
-            if arg.keyword is not None and arg.keyword.value in LEGACY_KWARGS:
-                advice, fix = LEGACY_KWARGS[arg.keyword.value]
-                self.report(arg, f"`{arg.keyword.value}=` is not accepted by the current SDK; {advice}", fix)
+            if arg.keyword is None or arg.keyword.value not in LEGACY_KWARGS:
+                continue
+            name = arg.keyword.value
+            advice, safety = LEGACY_KWARGS[name]
+            fix = None
+            if name in RENAMES and RENAMES[name] not in present and not (
+                name in ("engine", "deployment_id") and {"engine", "deployment_id"} <= present
+            ) and not (name == "headers" and "request_id" in present):
+                fix = Fix().edit(arg, lambda a, new=RENAMES[name]: rename_keyword(a, new))
+            elif name == "request_id":
+                fix = Fix().edit(node, _request_id)
+            elif name in CREDENTIALS and plan.style == "client" and not plan.blocked:
+                client = plan.async_name if legacy_is_async(self.ctx, node) else plan.sync_name
+                fix = Fix().edit(node, lambda call, c=client: _with_options(call, c))
+            self.report(arg, f"`{name}=` is not accepted by the current SDK; {advice}", safety, fix)

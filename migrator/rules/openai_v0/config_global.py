@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from migrator.rules.base import Invalid, Rule
+from migrator.rules.base import Fix, Invalid, Rule
+from migrator.rules.names import string_value
 from migrator.rules.openai_v0.catalog import CONFIG_WITH_EQUIVALENT, split_qualname
+from migrator.rules.openai_v0.clients import AZURE_TYPES, OPENAI_TYPES, client_plan
 from migrator.rules.types import FixSafety
 
 
@@ -41,9 +43,13 @@ class LegacyConfigGlobal(Rule):
         "from openai import OpenAI\nclient = OpenAI(api_key='k')",
         "import settings\nsettings.api_base = 'x'",
     )
+    has_fixes = True
     invalid = (
-        Invalid("import openai\nopenai.api_key = key\nopenai.ChatCompletion.create(model='m', messages=[])"),
-        Invalid("import openai\nopenai.api_base = 'http://localhost:8000/v1'"),
+        Invalid(
+            "import openai\nopenai.api_key = key\nopenai.ChatCompletion.create(model='m', messages=[])",
+            fixed="from openai import OpenAI\n\nclient = OpenAI(api_key=key)\nclient.chat.completions.create(model='m', messages=[])",
+        ),
+        Invalid("import openai\nopenai.api_base = 'http://localhost:8000/v1'", fixed="import openai\nopenai.base_url = 'http://localhost:8000/v1'"),
         Invalid(
             "import openai\nopenai.api_type = 'azure'\nopenai.api_version = '2023-05-15'\n"
             "openai.Completion.create(engine='d', prompt='p')",
@@ -79,17 +85,34 @@ class LegacyConfigGlobal(Rule):
             self.sites.append((node, name, id(node) in self.assigned))
 
     def leave_Module(self, original_node: cst.Module) -> None:
+        plan = client_plan(self.ctx)
+        top_level = {id(c.statement.body[0].targets[0].target): n for n, c in plan.config.items()}  # type: ignore[attr-defined]
         for node, name, assigned in self.sites:
             if not (self.legacy_seen or name == "api_base"):
                 continue
             target = CONFIG_WITH_EQUIVALENT[name]
-            if assigned:
-                where = target if " " in target else f"`{target}=` of the client"
-                self.report(node, f"`openai.{name}` configured the v0 module; pass it as {where}")
-            else:
+            if not assigned:
+                fix = None
+                if name == "api_base" and plan.current_global(name) != name:
+                    fix = Fix().edit(node, lambda n, new=plan.current_global(name): n.with_changes(attr=cst.Name(new)))
                 self.report(
                     node,
                     f"`openai.{name}` is read here, but clients do not use the v0 module configuration;"
                     f" read it from the client or from where it is set",
-                    FixSafety.REPORT,
+                    FixSafety.SAFE if fix else FixSafety.REPORT,
+                    fix,
                 )
+                continue
+            fix = None
+            if id(node) in top_level and plan.moves(name):
+                fix = Fix().edit(self.ctx.module, plan.module_edit).remove_import("openai")
+            elif name == "api_base":
+                fix = Fix().edit(node, lambda n, new=plan.current_global(name): n.with_changes(attr=cst.Name(new)))
+            elif name == "api_type" and id(node) in top_level:
+                value = string_value(plan.config["api_type"].value)
+                normal = "azure" if value in AZURE_TYPES else "openai" if value in OPENAI_TYPES else None
+                if normal and normal != value:
+                    statement = plan.config["api_type"].statement.body[0]
+                    fix = Fix().edit(statement, lambda s, v=normal: s.with_changes(value=cst.SimpleString(repr(v))))
+            where = target if " " in target else f"`{target}=` of the client"
+            self.report(node, f"`openai.{name}` configured the v0 module; pass it as {where}", plan=fix)

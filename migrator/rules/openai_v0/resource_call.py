@@ -4,8 +4,111 @@ from __future__ import annotations
 
 import libcst as cst
 
-from migrator.rules.base import Invalid, Rule
+from migrator.rules.base import Fix, Invalid, Rule
 from migrator.rules.openai_v0.catalog import current_method, describe, legacy_call
+from migrator.rules.openai_v0.clients import client_plan
+from migrator.rules.openai_v0.rewrite import attribute_chain, keyword
+
+# Positional parameters of v0 methods whose current counterparts take keywords only.
+POSITIONAL: dict[tuple[str, str], tuple[str, ...]] = {
+    ("Audio", "transcribe"): ("model", "file"),
+    ("Audio", "translate"): ("model", "file"),
+    ("Audio", "transcribe_raw"): ("model", "file", "filename"),
+    ("Audio", "translate_raw"): ("model", "file", "filename"),
+    ("Moderation", "create"): ("input", "model"),
+    ("File", "create"): ("file", "purpose"),
+    ("Image", "create_variation"): ("image",),
+    ("Image", "create_edit"): ("image", "mask"),
+}
+# Keyword renames: v0 took `id`/`sid`; current methods name the parameter after the resource.
+KEYWORDS: dict[str, dict[str, str]] = {
+    "File": {"id": "file_id", "sid": "file_id"},
+    "FineTuningJob": {"id": "fine_tuning_job_id", "sid": "fine_tuning_job_id"},
+    "Model": {"id": "model", "sid": "model"},
+}
+
+
+def convert_arguments(call: cst.Call, resource: str, method: str) -> cst.Call | None:
+    """Current-style arguments for a v0 call, or None when they cannot be carried over."""
+    base = method[1:] if method.startswith("a") and (resource, method[1:]) in POSITIONAL else method
+    names = POSITIONAL.get((resource, base), ())
+    renames = KEYWORDS.get(resource, {})
+    args: list[cst.Arg] = []
+    positional = 0
+    for arg in call.args:
+        if arg.star:
+            return None if names else call
+        if arg.keyword is None and names:
+            if positional >= len(names):
+                return None
+            args.append(keyword(names[positional], arg.value).with_changes(comma=arg.comma))
+            positional += 1
+        elif arg.keyword is not None and arg.keyword.value in renames:
+            args.append(arg.with_changes(keyword=cst.Name(renames[arg.keyword.value])))
+        else:
+            args.append(arg)
+    if base.endswith("_raw"):
+        # transcribe_raw(model, file, filename): the current API takes file=(filename, bytes).
+        by_name = {a.keyword.value: a for a in args if a.keyword is not None}
+        if "file" not in by_name or "filename" not in by_name:
+            return None
+        pair = cst.Tuple([cst.Element(by_name["filename"].value), cst.Element(by_name["file"].value)])
+        args = [a.with_changes(value=pair) if a is by_name["file"] else a for a in args if a is not by_name["filename"]]
+    if args:
+        args[-1] = args[-1].with_changes(comma=call.args[-1].comma if len(call.args) == len(args) else cst.MaybeSentinel.DEFAULT)
+    return call.with_changes(args=args)
+
+
+def client_call_plan(ctx, node: cst.Call, resource: str, method: str) -> Fix | None:
+    """The fix that moves a v0 call to the module's client; None when it cannot be made."""
+    target = current_method(resource, method)
+    if target is None:
+        return None
+    path, is_async = target
+    plan = client_plan(ctx)
+    if plan.blocked or (plan.style == "module" and is_async):
+        return None
+    fix = Fix()
+    if plan.style == "module":
+        root = _openai_base(ctx, node.func, fix)
+    else:
+        root = plan.client_expr(is_async, fix)
+        forget_imports(ctx, node.func, fix)
+    fix.replace(node.func, attribute_chain(root, path))
+    converted = convert_arguments(node, resource, method)
+    if converted is None:
+        return None
+    if converted is not node:
+        fix.edit(node, lambda call: call.with_changes(args=convert_arguments(call, resource, method).args))  # type: ignore[union-attr]
+    if method in ("download", "adownload"):
+        # v0 returned the bytes; files.content() returns a response whose .content holds them.
+        fix.edit(node, lambda call: cst.Attribute(value=call, attr=cst.Name("content")))
+    return fix
+
+
+def forget_imports(ctx, func: cst.BaseExpression, fix: Fix) -> None:
+    """Queue removal (when unused after the rewrite) of what the legacy reference was reached through:
+    ``import openai``, or ``from openai import ChatCompletion [as CC]``."""
+    root = func
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    if not isinstance(root, cst.Name):
+        return
+    qualname = ctx.resolve(root) or ""
+    if qualname == "openai":
+        fix.remove_import("openai", None, root.value if root.value != "openai" else None)
+    elif qualname.startswith("openai.") and qualname.count(".") == 1:
+        name = qualname.split(".")[1]
+        fix.remove_import("openai", name, root.value if root.value != name else None)
+
+
+def _openai_base(ctx, func: cst.BaseExpression, fix: Fix) -> cst.BaseExpression:
+    """The expression naming the openai module at this call (``oai`` for ``oai.ChatCompletion.create``)."""
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Attribute):
+        if ctx.resolve(func.value.value) == "openai":
+            return func.value.value
+    fix.add_import("openai")
+    return cst.Name("openai")
 
 
 class LegacyResourceCall(Rule):
@@ -45,8 +148,17 @@ class LegacyResourceCall(Rule):
         "from . import openai\nopenai.ChatCompletion.create()",
         "import openai\nopenai.Edit.create(model='m')",  # removed API: OAI102
     )
+    has_fixes = True
     invalid = (
-        Invalid("import openai\nopenai.ChatCompletion.create(model='gpt-4', messages=[])"),
+        Invalid(
+            "import openai\nopenai.ChatCompletion.create(model='gpt-4', messages=[])",
+            fixed="from openai import OpenAI\n\nclient = OpenAI()\nclient.chat.completions.create(model='gpt-4', messages=[])",
+        ),
+        Invalid(
+            "import openai\nopenai.api_key = key\nr = openai.Audio.transcribe('whisper-1', f)",
+            fixed="from openai import OpenAI\n\nclient = OpenAI(api_key=key)\n"
+            "r = client.audio.transcriptions.create(model='whisper-1', file=f)",
+        ),
         Invalid("import openai as oai\noai.Completion.create(model='m', prompt='p')"),
         Invalid("from openai import ChatCompletion as CC\nCC.create(model='m', messages=[])"),
         Invalid("def f():\n    import openai\n    return openai.Embedding.create(input='x', model='m')"),
@@ -65,4 +177,5 @@ class LegacyResourceCall(Rule):
             return
         path, is_async = target
         use = f"`await aclient.{path}(...)`" if is_async else f"`client.{path}(...)`"
-        self.report(node, f"`{describe(resource, method)}` was removed in openai 1.0; use {use}")
+        plan = client_call_plan(self.ctx, node, resource, method)
+        self.report(node, f"`{describe(resource, method)}` was removed in openai 1.0; use {use}", plan=plan)

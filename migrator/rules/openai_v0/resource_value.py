@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from migrator.rules.base import Invalid, Rule
+from migrator.rules.base import Fix, Invalid, Rule
 from migrator.rules.openai_v0.catalog import RESOURCES, current_method, describe, split_qualname
+from migrator.rules.openai_v0.clients import client_plan
+from migrator.rules.openai_v0.resource_call import forget_imports
+from migrator.rules.openai_v0.rewrite import attribute_chain
 
 
 class LegacyResourceValue(Rule):
@@ -36,8 +39,13 @@ class LegacyResourceValue(Rule):
         "from openai import OpenAI\nfn = OpenAI().chat.completions.create",
         "from unittest import mock\nimport openai\nmock.patch.object(openai.ChatCompletion, 'create')",
     )
+    has_fixes = True
     invalid = (
-        Invalid("import openai\nfrom tenacity import retry\nretry(openai.ChatCompletion.create)"),
+        Invalid(
+            "import openai\nfrom tenacity import retry\nretry(openai.ChatCompletion.create)",
+            fixed="from tenacity import retry\nfrom openai import OpenAI\n\nclient = OpenAI()\n"
+            "retry(client.chat.completions.create)",
+        ),
         Invalid("import openai\nembed = openai.Embedding.create"),
         Invalid("from openai import ChatCompletion\nresource = ChatCompletion"),
     )
@@ -58,7 +66,13 @@ class LegacyResourceValue(Rule):
         if target is not None:
             path, is_async = target
             holder = "aclient" if is_async else "client"
-            self.report(node, f"`{describe(resource, method)}` was removed in openai 1.0; pass `{holder}.{path}`")
+            plan = client_plan(self.ctx)
+            fix = None
+            if not plan.blocked and plan.style == "client":
+                fix = Fix()
+                fix.replace(node, attribute_chain(plan.client_expr(is_async, fix), path))
+                forget_imports(self.ctx, node, fix)
+            self.report(node, f"`{describe(resource, method)}` was removed in openai 1.0; pass `{holder}.{path}`", plan=fix)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self._visit_reference(node)

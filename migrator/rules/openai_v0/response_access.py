@@ -4,10 +4,66 @@ from __future__ import annotations
 
 import libcst as cst
 
-from migrator.rules.base import Invalid, Rule
-from migrator.rules.names import Scope
+import keyword as _keyword
+
+from migrator.rules.base import Fix, Invalid, Rule
+from migrator.rules.names import Scope, string_value
 from migrator.rules.openai_v0.catalog import is_legacy_api_call
 from migrator.rules.types import FixSafety
+
+
+def _field(key: str) -> str | None:
+    """The attribute for a v0 dict key (moderation categories: "self-harm/intent" -> self_harm_intent)."""
+    name = key.replace("-", "_").replace("/", "_")
+    return name if name.isidentifier() and not _keyword.iskeyword(name) else None
+
+
+def _string_key(node: cst.Subscript) -> str | None:
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return None
+    return string_value(node.slice[0].slice.value)
+
+
+def to_attributes(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """Rewrite string-key subscripts along an access chain into attributes, innermost first."""
+    if isinstance(expr, cst.Subscript):
+        inner = to_attributes(expr.value)
+        key = _string_key(expr)
+        name = _field(key) if key is not None else None
+        if name is not None:
+            return cst.Attribute(value=inner, attr=cst.Name(name), lpar=expr.lpar, rpar=expr.rpar)
+        return expr.with_changes(value=inner)
+    if isinstance(expr, cst.Attribute):
+        return expr.with_changes(value=to_attributes(expr.value))
+    return expr
+
+
+def _convertible(expr: cst.BaseExpression) -> bool:
+    """Every string key on the chain maps to an attribute name."""
+    while isinstance(expr, (cst.Subscript, cst.Attribute)):
+        if isinstance(expr, cst.Subscript):
+            key = _string_key(expr)
+            if key is not None and _field(key) is None:
+                return False
+        expr = expr.value
+    return True
+
+
+def _get_to_attribute(call: cst.CSTNode) -> cst.CSTNode:
+    """``x.get("k")`` -> ``x.k``; ``x.get("k", d)`` -> ``(x.k or d)``."""
+    assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+    receiver = to_attributes(call.func.value)
+    name = _field(string_value(call.args[0].value) or "")
+    attribute = cst.Attribute(value=receiver, attr=cst.Name(name or "_"))
+    if len(call.args) == 1 or (isinstance(call.args[1].value, cst.Name) and call.args[1].value.value == "None"):
+        return attribute.with_changes(lpar=call.lpar, rpar=call.rpar)
+    return cst.BooleanOperation(
+        left=attribute, operator=cst.Or(), right=call.args[1].value, lpar=[cst.LeftParen()], rpar=[cst.RightParen()]
+    )
+
+
+def _to_dict(expr: cst.BaseExpression) -> cst.BaseExpression:
+    return cst.Call(func=cst.Attribute(value=to_attributes(expr), attr=cst.Name("to_dict")))
 
 
 def _chain_root(expr: cst.BaseExpression) -> cst.BaseExpression:
@@ -61,8 +117,21 @@ class LegacyResponseAccess(Rule):
         "import openai\nr = {'choices': []}\nprint(r['choices'])",
         "import openai\ndef f():\n    r = openai.ChatCompletion.create(model='m', messages=[])\n    return 1\nx = f()\nx['a']",
     )
+    has_fixes = True
     invalid = (
-        Invalid("import openai\nr = openai.ChatCompletion.create(model='m', messages=[])\nprint(r['choices'][0]['message']['content'])"),
+        Invalid(
+            "import openai\nr = openai.ChatCompletion.create(model='m', messages=[])\nprint(r['choices'][0]['message']['content'])",
+            fixed="from openai import OpenAI\n\nclient = OpenAI()\nr = client.chat.completions.create(model='m', messages=[])\n"
+            "print(r.choices[0].message.content)",
+        ),
+        Invalid(
+            "import openai, json\nfor c in openai.ChatCompletion.create(model='m', messages=[], stream=True):\n"
+            "    print(c['choices'][0]['delta'].get('content', ''), json.dumps(c))",
+            2,
+            fixed="import json\nfrom openai import OpenAI\n\nclient = OpenAI()\n"
+            "for c in client.chat.completions.create(model='m', messages=[], stream=True):\n"
+            "    print((c.choices[0].delta.content or ''), json.dumps(c.to_dict()))",
+        ),
         Invalid("import openai\nr = openai.Embedding.create(input='x', model='m')\nv = r['data'][0]['embedding']"),
         Invalid(
             "import openai\nfor chunk in openai.ChatCompletion.create(model='m', messages=[], stream=True):\n"
@@ -82,6 +151,7 @@ class LegacyResponseAccess(Rule):
         super().__init__(ctx)
         self.names: dict[int, set[str]] = {}  # id(scope) -> names bound to v0 values
         self.done: set[int] = set()
+        self.accessed: set[int] = set()  # expressions whose value is used further (x in x.a, x[0], x.f())
         self._helpers: set[str] | None = None
 
     # -- what holds a v0 value -------------------------------------------------------------------
@@ -171,11 +241,16 @@ class LegacyResponseAccess(Rule):
             self.done.add(id(expr))
             expr = expr.func if isinstance(expr, cst.Call) else expr.value
 
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.accessed.add(id(node.value))
+
     def visit_Subscript(self, node: cst.Subscript) -> None:
+        self.accessed.add(id(node.value))
         if id(node) in self.done or not _has_string_key(node) or not self.is_legacy(node):
             return
         self._claim(node)
-        self.report(node, "v0 responses were dicts; current responses are objects: use attribute access")
+        plan = Fix().edit(node, to_attributes) if _convertible(node) else None
+        self.report(node, "v0 responses were dicts; current responses are objects: use attribute access", plan=plan)
 
     def visit_Call(self, node: cst.Call) -> None:
         if id(node) in self.done:
@@ -185,16 +260,26 @@ class LegacyResponseAccess(Rule):
             if self.is_legacy(func.value):
                 self._claim(node)
                 if func.attr.value == "get":
-                    self.report(node, "`.get()` does not exist on current response objects; use attribute access")
+                    key = string_value(node.args[0].value) if node.args and not node.args[0].keyword else None
+                    fixable = (
+                        key is not None and _field(key) is not None and len(node.args) <= 2
+                        and id(node) not in self.accessed and _convertible(func.value)
+                    )
+                    plan = Fix().edit(node, _get_to_attribute) if fixable else None
+                    self.report(node, "`.get()` does not exist on current response objects; use attribute access", plan=plan)
                 else:
-                    self.report(node, "`.to_dict_recursive()` is gone; use `.model_dump()`")
+                    plan = Fix().edit(node, lambda c: c.with_changes(func=c.func.with_changes(attr=cst.Name("to_dict"))))
+                    self.report(node, "`.to_dict_recursive()` is gone; use `.to_dict()`", plan=plan)
             return
         if not node.args or not self.is_legacy(node.args[0].value):
             return
+        first = node.args[0]
+        plan = Fix().edit(first, lambda a: a.with_changes(value=_to_dict(a.value))) if _convertible(first.value) else None
         if self.ctx.resolve(func) == "json.dumps":
-            self.report(node, "current responses are not JSON-serialisable dicts; use `resp.model_dump_json()`")
+            self.report(node, "current responses are not JSON-serialisable dicts; dump `resp.to_dict()`", plan=plan)
         elif self.ctx.is_builtin(func, "dict"):
-            self.report(node, "`dict(resp)` is shallow on current responses; use `resp.model_dump()`")
+            plan = Fix().edit(node, lambda c: _to_dict(c.args[0].value)) if plan else None
+            self.report(node, "`dict(resp)` is shallow on current responses; use `resp.to_dict()`", plan=plan)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         for target in node.comparisons:

@@ -76,3 +76,38 @@ def flatten_tuple(node: cst.CSTNode) -> cst.CSTNode:
         else:
             elements.append(element)
     return node.with_changes(elements=elements)
+
+
+def dotted(text: str) -> cst.BaseExpression:
+    return cst.parse_expression(text)
+
+
+def attribute_chain(root: cst.BaseExpression, path: str) -> cst.BaseExpression:
+    """``root.a.b.c`` for path ``a.b.c``."""
+    node = root
+    for part in path.split("."):
+        node = cst.Attribute(value=node, attr=cst.Name(part))
+    return node
+
+
+def keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(
+        value,
+        keyword=cst.Name(name),
+        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")),
+    )
+
+
+def rename_keyword(arg: cst.CSTNode, new: str) -> cst.CSTNode:
+    assert isinstance(arg, cst.Arg)
+    return arg.with_changes(keyword=cst.Name(new))
+
+
+def replace_root(expr: cst.BaseExpression, root_name: str, wrap) -> cst.BaseExpression | None:
+    """Apply ``wrap`` to the root Name of an attribute chain when it is ``root_name``; None otherwise."""
+    if isinstance(expr, cst.Name):
+        return wrap(expr) if expr.value == root_name else None
+    if isinstance(expr, cst.Attribute):
+        inner = replace_root(expr.value, root_name, wrap)
+        return expr.with_changes(value=inner) if inner is not None else None
+    return None

@@ -1,0 +1,236 @@
+"""The client a module gets when its v0 calls are rewritten, built from its v0 module configuration.
+
+One :class:`ClientPlan` per file (cached on the rule context). Rules ask it for the expression that
+replaces ``openai.ChatCompletion`` and register its single module-level edit, which inserts
+``client = OpenAI(...)`` (or the async / Azure variants) and removes the configuration assignments
+whose values moved into the constructor. The edit is one object, so however many findings share it,
+it is applied once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from migrator.rules.base import Fix, RuleContext
+from migrator.rules.names import string_value
+
+# v0 global -> constructor argument (plain client, Azure client)
+CONSTRUCTOR_ARGS = {
+    "api_key": ("api_key", "api_key"),
+    "api_base": ("base_url", "azure_endpoint"),
+    "organization": ("organization", "organization"),
+    "api_version": (None, "api_version"),
+}
+AZURE_TYPES = {"azure", "azure_ad", "azuread"}
+OPENAI_TYPES = {"open_ai", "openai"}
+
+
+@dataclass
+class ConfigAssignment:
+    statement: cst.SimpleStatementLine
+    name: str  # api_key, api_base, ...
+    value: cst.BaseExpression
+
+
+@dataclass
+class ClientPlan:
+    """How the module's client is built; see the module docstring."""
+
+    ctx: RuleContext
+    style: str = "client"
+    sync_name: str = "client"
+    async_name: str = "aclient"
+    azure: bool = False
+    blocked: str | None = None  # why no client can be built automatically
+    config: dict[str, ConfigAssignment] = field(default_factory=dict)
+    needs_sync: bool = False
+    needs_async: bool = False
+    _reads: set[str] | None = None
+
+    # -- queries used by rules -------------------------------------------------------------------
+    def client_expr(self, is_async: bool, fix: Fix) -> cst.BaseExpression:
+        """The expression that stands for the client in rewritten calls; registers the module edit."""
+        if is_async:
+            self.needs_async = True
+        else:
+            self.needs_sync = True
+        fix.edit(self.ctx.module, self.module_edit)
+        fix.add_import("openai", self.class_name(is_async))
+        return cst.Name(self.async_name if is_async else self.sync_name)
+
+    def class_name(self, is_async: bool) -> str:
+        base = "AzureOpenAI" if self.azure else "OpenAI"
+        return f"Async{base}" if is_async else base
+
+    def moves(self, name: str) -> bool:
+        """Whether the assignment of ``openai.<name>`` moves into the constructor (and is removed)."""
+        if name not in self.config or self.blocked is not None or self.style != "client":
+            return False
+        if not (self.needs_sync or self.needs_async):
+            return False
+        return name not in self.config_reads()
+
+    def current_global(self, name: str) -> str:
+        """The module attribute of the current SDK that holds what ``openai.<name>`` held."""
+        if name == "api_base":
+            return "azure_endpoint" if self.azure else "base_url"
+        return name
+
+    def config_reads(self) -> set[str]:
+        """Configuration globals used anywhere but in their top-level assignment (found once, lazily)."""
+        if self._reads is None:
+            self._reads = _ConfigReads(self).collect()
+        return self._reads
+
+    # -- the edit ---------------------------------------------------------------------------------
+    def _kwargs(self) -> list[cst.Arg]:
+        args = []
+        for name in ("api_key", "api_base", "organization", "api_version"):
+            if name not in self.config:
+                continue
+            keyword = CONSTRUCTOR_ARGS[name][1 if self.azure else 0]
+            if keyword is None:
+                continue
+            if name in self.config_reads():
+                # The assignment stays where it is (other code reads it); the client reads it back.
+                value: cst.BaseExpression = cst.parse_expression(f"openai.{self.current_global(name)}")
+            else:
+                value = self.config[name].value
+            args.append(cst.Arg(value, keyword=cst.Name(keyword), equal=cst.AssignEqual(
+                whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))))
+        return args
+
+    def _statements(self) -> list[cst.SimpleStatementLine]:
+        out = []
+        for is_async, needed, name in ((False, self.needs_sync, self.sync_name), (True, self.needs_async, self.async_name)):
+            if needed:
+                call = cst.Call(func=cst.Name(self.class_name(is_async)), args=self._kwargs())
+                out.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(name))], call)]))
+        return out
+
+    def module_edit(self, module: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(module, cst.Module)
+        moved = {id(c.statement) for n, c in self.config.items() if self.moves(n)}
+        anchors = [c.statement for n, c in self.config.items() if self.moves(n)]
+        body = list(module.body)
+        new_body: list[cst.BaseStatement] = []
+        clients = self._statements()
+        if anchors:
+            last = max(self.ctx.module.body.index(a) for a in anchors)
+            for index, stmt in enumerate(self.ctx.module.body):
+                if index == last:
+                    leading = body[index].leading_lines if isinstance(body[index], cst.SimpleStatementLine) else ()
+                    new_body.extend([clients[0].with_changes(leading_lines=leading), *clients[1:]])
+                elif id(stmt) not in moved:
+                    new_body.append(body[index])
+            return module.with_changes(body=new_body)
+        insert_at = _after_imports(self.ctx.module)
+        clients[0] = clients[0].with_changes(leading_lines=[cst.EmptyLine()])
+        return module.with_changes(body=[*body[:insert_at], *clients, *body[insert_at:]])
+
+
+class _ConfigReads(cst.CSTVisitor):
+    def __init__(self, plan: ClientPlan) -> None:
+        super().__init__()
+        self.plan = plan
+        self.ctx = plan.ctx
+        self.found: set[str] = set()
+        self.assigned = {id(c.statement.body[0].targets[0].target) for c in plan.config.values()}  # type: ignore[attr-defined]
+
+    def collect(self) -> set[str]:
+        saved = self.ctx.scopes
+        self.ctx.scopes = [self.ctx.index.root]
+        try:
+            self.ctx.module.visit(self)
+        finally:
+            self.ctx.scopes = saved
+        return self.found
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.ctx.scopes.append(self.ctx.index.scope_of(node) or self.ctx.scope)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.ctx.scopes.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.ctx.scopes.append(self.ctx.index.scope_of(node) or self.ctx.scope)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.ctx.scopes.pop()
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if id(node) in self.assigned:
+            return
+        qualname = self.ctx.resolve(node)
+        if qualname and qualname.startswith("openai.") and qualname.count(".") == 1:
+            name = qualname.split(".")[1]
+            if name in CONSTRUCTOR_ARGS or name == "api_type":
+                self.found.add(name)
+
+
+def _contains_import(stmt: cst.CSTNode) -> bool:
+    if isinstance(stmt, cst.SimpleStatementLine):
+        return any(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
+    if isinstance(stmt, (cst.Try, cst.If)):
+        block = stmt.body
+        return isinstance(block, cst.IndentedBlock) and any(_contains_import(s) for s in block.body)
+    return False
+
+
+def _after_imports(module: cst.Module) -> int:
+    last = -1
+    for index, stmt in enumerate(module.body):
+        if _contains_import(stmt):
+            last = index
+    return last + 1
+
+
+def _unique(ctx: RuleContext, preferred: str, fallback: str) -> str:
+    root = ctx.index.root
+    taken = set(root.imports) | root.locals
+    return preferred if preferred not in taken else fallback
+
+
+def client_plan(ctx: RuleContext) -> ClientPlan:
+    """The module's plan, computed once per file from its top-level configuration assignments."""
+    key = "openai_client_plan"
+    if key in ctx.memo:
+        return ctx.memo[key]  # type: ignore[return-value]
+    plan = ClientPlan(ctx=ctx, style=str(ctx.options.get("client_style", "client")))
+    plan.sync_name = _unique(ctx, "client", "openai_client")
+    plan.async_name = _unique(ctx, "aclient", "async_openai_client")
+    saved = ctx.scopes
+    ctx.scopes = [ctx.index.root]
+    try:
+        for stmt in ctx.module.body:
+            if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+                continue
+            small = stmt.body[0]
+            if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+                continue
+            qualname = ctx.resolve(small.targets[0].target)
+            if qualname and qualname.startswith("openai.") and qualname.count(".") == 1:
+                name = qualname.split(".")[1]
+                if name in CONSTRUCTOR_ARGS or name == "api_type":
+                    plan.config[name] = ConfigAssignment(stmt, name, small.value)
+    finally:
+        ctx.scopes = saved
+    api_type = plan.config.get("api_type")
+    if api_type is not None:
+        value = string_value(api_type.value)
+        if value is None:
+            plan.blocked = "`openai.api_type` is computed at run time; choose OpenAI or AzureOpenAI by hand"
+        elif value.lower() in AZURE_TYPES:
+            plan.azure = True
+        elif value.lower() not in OPENAI_TYPES:
+            plan.blocked = f"unknown `openai.api_type` {value!r}"
+    ctx.memo[key] = plan
+    return plan
