@@ -18,6 +18,10 @@ from migrator.engine.suppression import is_suppressed, parse_suppressions
 from migrator.rules.registry import BY_CODE
 
 MAX_PASSES = 8
+TODO = "# TODO(migrate):"
+# Families whose report-only findings get a TODO comment on `apply` (secrets do not: the comment would
+# point at the key).
+TODO_PREFIXES = ("OAI", "HF")
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,38 @@ class FileFix:
 
 def _applicable(finding: Finding, options: FixOptions) -> bool:
     return finding.fix is FixSafety.SAFE or (finding.fix is FixSafety.UNSAFE and options.unsafe)
+
+
+def add_todos(text: str, findings: Sequence[Finding]) -> str:
+    """Put ``# TODO(migrate): CODE message`` above each line holding a report-only finding (once).
+
+    A comment line that would not parse at that place (inside a backslash continuation) is skipped."""
+    lines = text.splitlines(keepends=True)
+    newline = "\r\n" if text.count("\r\n") * 2 > text.count("\n") else "\n"
+    wanted: dict[int, list[Finding]] = {}
+    for finding in findings:
+        if finding.fix is FixSafety.REPORT and finding.code.startswith(TODO_PREFIXES):
+            wanted.setdefault(finding.line, []).append(finding)
+    for line_no in sorted(wanted, reverse=True):
+        index = line_no - 1
+        if index >= len(lines):
+            continue
+        existing = "".join(lines[max(0, index - 3):index])
+        indent = lines[index][: len(lines[index]) - len(lines[index].lstrip())]
+        comments = [
+            f"{indent}{TODO} {f.code} {f.message}{newline}"
+            for f in wanted[line_no]
+            if f"{TODO} {f.code} " not in existing
+        ]
+        if not comments:
+            continue
+        candidate = lines[:index] + comments + lines[index:]
+        try:
+            ast.parse("".join(candidate))
+        except SyntaxError:
+            continue
+        lines = candidate
+    return "".join(lines)
 
 
 def fix_text(path: str, text: str, codes: Sequence[str], options: FixOptions = FixOptions()) -> tuple[str, list[Finding]]:
@@ -94,6 +130,9 @@ def fix_text(path: str, text: str, codes: Sequence[str], options: FixOptions = F
         current = new_text
     else:
         raise SourceError(f"rewrites did not settle after {MAX_PASSES} passes; file left unchanged")
+    remaining = analyse_text(path, current, codes)
+    if remaining.findings and not remaining.error:
+        current = add_todos(current, remaining.findings)
     return current, sorted(fixed)
 
 

@@ -104,26 +104,42 @@ class ClientPlan:
 
     def _statements(self) -> list[cst.SimpleStatementLine]:
         out = []
+        render = cst.Module([]).code_for_node
         for is_async, needed, name in ((False, self.needs_sync, self.sync_name), (True, self.needs_async, self.async_name)):
-            if needed:
-                call = cst.Call(func=cst.Name(self.class_name(is_async)), args=self._kwargs())
-                out.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(name))], call)]))
-        return out
+            if not needed:
+                continue
+            args = [f"{render(a.keyword)}={render(a.value)}" for a in self._kwargs()]  # type: ignore[arg-type]
+            line = f"{name} = {self.class_name(is_async)}({', '.join(args)})"
+            if len(line) > 88:  # wrap the way black would
+                line = f"{name} = {self.class_name(is_async)}(\n" + "".join(f"    {a},\n" for a in args) + ")"
+            out.append(cst.parse_statement(line + "\n"))
+        return out  # type: ignore[return-value]
 
     def module_edit(self, module: cst.CSTNode) -> cst.CSTNode:
         assert isinstance(module, cst.Module)
-        moved = {id(c.statement) for n, c in self.config.items() if self.moves(n)}
-        anchors = [c.statement for n, c in self.config.items() if self.moves(n)]
+        moved = [c.statement for n, c in self.config.items() if self.moves(n)]
         body = list(module.body)
-        new_body: list[cst.BaseStatement] = []
         clients = self._statements()
-        if anchors:
-            last = max(self.ctx.module.body.index(a) for a in anchors)
+        if not clients:
+            return module
+        if moved:
+            moved_ids = {id(s) for s in moved}
+            last = max(self.ctx.module.body.index(s) for s in moved)
+            # Comments of the removed assignments are kept, above the client.
+            comments: list[cst.EmptyLine] = []
+            for index, stmt in enumerate(self.ctx.module.body):
+                if id(stmt) in moved_ids:
+                    current = body[index]
+                    assert isinstance(current, cst.SimpleStatementLine)
+                    comments.extend(current.leading_lines)
+                    trailing = current.trailing_whitespace.comment
+                    if trailing is not None:
+                        comments.append(cst.EmptyLine(comment=trailing))
+            new_body: list[cst.BaseStatement] = []
             for index, stmt in enumerate(self.ctx.module.body):
                 if index == last:
-                    leading = body[index].leading_lines if isinstance(body[index], cst.SimpleStatementLine) else ()
-                    new_body.extend([clients[0].with_changes(leading_lines=leading), *clients[1:]])
-                elif id(stmt) not in moved:
+                    new_body.extend([clients[0].with_changes(leading_lines=comments), *clients[1:]])
+                elif id(stmt) not in moved_ids:
                     new_body.append(body[index])
             return module.with_changes(body=new_body)
         insert_at = _after_imports(self.ctx.module)

@@ -4,9 +4,35 @@ from __future__ import annotations
 
 import libcst as cst
 
-from migrator.rules.base import Invalid, Rule, is_mock_call
+from migrator.rules.base import Fix, Invalid, Rule, callee_name, is_mock_call
 from migrator.rules.names import string_value
-from migrator.rules.openai_v0.catalog import CONFIG_REMOVED, ERRORS, split_qualname
+from migrator.rules.openai_v0.catalog import CONFIG_REMOVED, ERRORS, current_method, split_qualname
+from migrator.rules.types import FixSafety
+
+
+def resource_class(resource: str, method: str) -> tuple[str, str] | None:
+    """(dotted class, method) that a current client calls for a v0 resource method:
+    ChatCompletion.acreate -> ("openai.resources.chat.completions.AsyncCompletions", "create")."""
+    target = current_method(resource, method)
+    if target is None:
+        return None
+    path, is_async = target
+    *module, holder, name = path.split(".")
+    cls = ("Async" if is_async else "") + holder[:1].upper() + holder[1:]
+    return ".".join(["openai", "resources", *module, holder, cls]), name
+
+
+def current_target(path: str) -> str | None:
+    """The patch target that replaces a v0 one, or None when there is no exact equivalent."""
+    parts = path.split(".")
+    if len(parts) == 3 and parts[1] == "error":
+        current = ERRORS.get(parts[2], ("", ""))[0]
+        return f"openai.{current}" if current else None
+    split = split_qualname(path)
+    if split is None or split[1] is None:
+        return None
+    found = resource_class(*split)
+    return f"{found[0]}.{found[1]}" if found else None
 
 def legacy_path(path: str) -> bool:
     """Whether a dotted ``openai....`` path names something of the v0 API."""
@@ -53,9 +79,16 @@ class LegacyMockTarget(Rule):
         "from unittest.mock import patch\npatch('myapp.openai_client.ChatCompletion.create')",
         "import openai\nfrom unittest import mock\nmock.patch.object(openai.OpenAI, 'chat')",
     )
+    has_fixes = True
     invalid = (
-        Invalid("from unittest.mock import patch\n@patch('openai.ChatCompletion.create')\ndef test(m): ..."),
-        Invalid("import openai\nfrom unittest import mock\nmock.patch.object(openai.ChatCompletion, 'create')"),
+        Invalid(
+            "from unittest.mock import patch\n@patch('openai.ChatCompletion.create')\ndef test(m): ...",
+            fixed="from unittest.mock import patch\n@patch('openai.resources.chat.completions.Completions.create')\ndef test(m): ...",
+        ),
+        Invalid(
+            "import openai\nfrom unittest import mock\nmock.patch.object(openai.ChatCompletion, 'acreate')",
+            fixed="import openai\nfrom unittest import mock\nmock.patch.object(openai.resources.chat.completions.AsyncCompletions, 'create')",
+        ),
         Invalid("import openai\ndef test(monkeypatch):\n    monkeypatch.setattr(openai.Embedding, 'create', fake)"),
         Invalid("def test(mocker):\n    mocker.patch('openai.error.RateLimitError')"),
         Invalid("def test(monkeypatch):\n    monkeypatch.setattr('openai.api_base', 'http://x')"),
@@ -68,12 +101,39 @@ class LegacyMockTarget(Rule):
         text = string_value(first)
         if text is not None:
             if legacy_path(text):
-                self.report(first, f"mock target `{text}` is v0 API that current code no longer calls")
+                current = current_target(text)
+                plan = None
+                if current is not None and isinstance(first, cst.SimpleString):
+                    plan = Fix().replace(first, cst.SimpleString(f"{first.prefix}{first.quote}{current}{first.quote}"))
+                self.report(first, f"mock target `{text}` is v0 API that current code no longer calls", plan=plan)
             return
         qualname = self.ctx.reference(first)
         if not qualname:
             return
-        attr = string_value(node.args[1].value) if len(node.args) > 1 else None
+        second = node.args[1].value if len(node.args) > 1 else None
+        attr = string_value(second) if second is not None else None
         full = f"{qualname}.{attr}" if attr else qualname
-        if legacy_path(full):
-            self.report(first, f"mock target `{full}` is v0 API that current code no longer calls")
+        if not legacy_path(full):
+            return
+        plan, safety = None, None
+        split = split_qualname(full)
+        found = resource_class(*split) if split and split[1] else None
+        if found is not None and isinstance(second, cst.SimpleString) and isinstance(first, cst.Attribute):
+            cls, method = found
+            base = first.value if self.ctx.resolve(first.value) == "openai" else cst.Name("openai")
+            new_first = cst.parse_expression(cls.replace("openai.", "_base_.", 1))
+            plan = Fix().replace(first, _rebase(new_first, base))
+            plan.replace(second, cst.SimpleString(f"{second.prefix}{second.quote}{method}{second.quote}"))
+            if not isinstance(base, cst.Attribute) and self.ctx.resolve(first.value) != "openai":
+                plan.add_import("openai")
+            if callee_name(node).endswith("setattr"):
+                safety = FixSafety.UNSAFE  # a plain function set on the class now receives `self`
+        self.report(first, f"mock target `{full}` is v0 API that current code no longer calls", safety, plan)
+
+
+def _rebase(expr: cst.BaseExpression, base: cst.BaseExpression) -> cst.BaseExpression:
+    """Replace the placeholder root ``_base_`` of an attribute chain with ``base``."""
+    if isinstance(expr, cst.Name):
+        return base
+    assert isinstance(expr, cst.Attribute)
+    return expr.with_changes(value=_rebase(expr.value, base))
