@@ -8,7 +8,7 @@ import keyword as _keyword
 
 from migrator.rules.base import Fix, Invalid, Rule
 from migrator.rules.names import Scope, string_value
-from migrator.rules.openai_v0.catalog import is_legacy_api_call
+from migrator.rules.openai_v0.catalog import current_method, is_legacy_api_call, split_qualname
 from migrator.rules.types import FixSafety
 
 
@@ -145,11 +145,13 @@ class LegacyResponseAccess(Rule):
             "    return r['choices'][0]['message']['content']"
         ),
         Invalid("import openai\nr = openai.ChatCompletion.create(model='m', messages=[])\nfor c in r.choices:\n    c['text']"),
+        Invalid("import openai, functools\nask = functools.partial(openai.ChatCompletion.create, model='m')\nask(messages=[])['choices']"),
     )
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.names: dict[int, set[str]] = {}  # id(scope) -> names bound to v0 values
+        self.producers: dict[int, set[str]] = {}  # id(scope) -> names bound to wrappers of v0 methods
         self.done: set[int] = set()
         self.accessed: set[int] = set()  # expressions whose value is used further (x in x.a, x[0], x.f())
         self._helpers: set[str] | None = None
@@ -190,10 +192,21 @@ class LegacyResponseAccess(Rule):
             if root.value in self._scope_names(scope):
                 return True
         if isinstance(root, cst.Call) and isinstance(root.func, cst.Name):
-            return root.func.value in self._helpers_returning_legacy() and self.ctx.index.lookup(
-                root.func.value, self.ctx.scope
-            ) is None
+            name = root.func.value
+            if name in self.producers.get(id(self.ctx.scope), ()) or name in self.producers.get(id(self.ctx.index.root), ()):
+                return True
+            return name in self._helpers_returning_legacy() and self.ctx.index.lookup(name, self.ctx.scope) is None
         return False
+
+    def _wraps_legacy_method(self, expr: cst.CSTNode) -> bool:
+        """``functools.partial(openai.ChatCompletion.create, ...)``, ``retry(...)(openai.Completion.create)``."""
+        if isinstance(expr, (cst.Attribute, cst.Name)):
+            split = split_qualname(self.ctx.resolve(expr))
+            if split is not None and split[1] is not None and current_method(*split) is not None:
+                return True
+        if isinstance(expr, (cst.Lambda, cst.FunctionDef)):
+            return False
+        return any(self._wraps_legacy_method(child) for child in expr.children)
 
     def _bind(self, target: cst.BaseExpression, legacy: bool) -> None:
         if isinstance(target, cst.Name):
@@ -202,8 +215,12 @@ class LegacyResponseAccess(Rule):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         legacy = self.is_legacy(node.value)
+        producer = not legacy and self._wraps_legacy_method(node.value)
         for target in node.targets:
             self._bind(target.target, legacy)
+            if isinstance(target.target, cst.Name):
+                names = self.producers.setdefault(id(self.ctx.scope), set())
+                (names.add if producer else names.discard)(target.target.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
