@@ -7,6 +7,7 @@ can never leave a file that does not parse; on any failure the file is left exac
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -18,10 +19,6 @@ from migrator.engine.suppression import is_suppressed, parse_suppressions
 from migrator.rules.registry import BY_CODE
 
 MAX_PASSES = 8
-TODO = "# TODO(migrate):"
-# Families whose report-only findings get a TODO comment on `apply` (secrets do not: the comment would
-# point at the key).
-TODO_PREFIXES = ("OAI", "HF")
 
 
 @dataclass(frozen=True)
@@ -56,36 +53,19 @@ def _applicable(finding: Finding, options: FixOptions) -> bool:
     return finding.fix is FixSafety.SAFE or (finding.fix is FixSafety.UNSAFE and options.unsafe)
 
 
-def add_todos(text: str, findings: Sequence[Finding]) -> str:
-    """Put ``# TODO(migrate): CODE message`` above each line holding a report-only finding (once).
+_TODO_LINE = re.compile(r"^\s*# TODO\(migrate\): ([A-Z]+[0-9]+) (.*)$")
 
-    A comment line that would not parse at that place (inside a backslash continuation) is skipped."""
-    lines = text.splitlines(keepends=True)
-    newline = "\r\n" if text.count("\r\n") * 2 > text.count("\n") else "\n"
-    wanted: dict[int, list[Finding]] = {}
-    for finding in findings:
-        if finding.fix is FixSafety.REPORT and finding.code.startswith(TODO_PREFIXES):
-            wanted.setdefault(finding.line, []).append(finding)
-    for line_no in sorted(wanted, reverse=True):
-        index = line_no - 1
-        if index >= len(lines):
-            continue
-        existing = "".join(lines[max(0, index - 3):index])
-        indent = lines[index][: len(lines[index]) - len(lines[index].lstrip())]
-        comments = [
-            f"{indent}{TODO} {f.code} {f.message}{newline}"
-            for f in wanted[line_no]
-            if f"{TODO} {f.code} " not in existing
-        ]
-        if not comments:
-            continue
-        candidate = lines[:index] + comments + lines[index:]
-        try:
-            ast.parse("".join(candidate))
-        except SyntaxError:
-            continue
-        lines = candidate
-    return "".join(lines)
+
+def todo_findings(path: str, text: str, findings: Sequence[Finding]) -> list[Finding]:
+    """Findings for the ``# TODO(migrate)`` comments in ``text`` that no current finding stands for
+    (their origin was rewritten, so the rules no longer see it)."""
+    known = {(f.code, f.message) for f in findings}
+    out = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _TODO_LINE.match(line)
+        if match and (match.group(1), match.group(2)) not in known:
+            out.append(Finding(path, number + 1, 1, match.group(1), match.group(2)))
+    return out
 
 
 def fix_text(path: str, text: str, codes: Sequence[str], options: FixOptions = FixOptions()) -> tuple[str, list[Finding]]:
@@ -110,12 +90,13 @@ def fix_text(path: str, text: str, codes: Sequence[str], options: FixOptions = F
         plans, applied = [], []
         for index, finding in enumerate(ctx.findings):
             plan = ctx.fixes.get(index)
-            if plan is None or not _applicable(finding, options):
+            if plan is None or not (plan.annotation or _applicable(finding, options)):
                 continue
             if suppressions and is_suppressed(finding.code, [finding.line], suppressions):
                 continue
             plans.append(plan)
-            applied.append(finding)
+            if not plan.annotation:
+                applied.append(finding)
         if not plans:
             break
         new_text = apply_fixes(module, plans).code
@@ -130,9 +111,6 @@ def fix_text(path: str, text: str, codes: Sequence[str], options: FixOptions = F
         current = new_text
     else:
         raise SourceError(f"rewrites did not settle after {MAX_PASSES} passes; file left unchanged")
-    remaining = analyse_text(path, current, codes)
-    if remaining.findings and not remaining.error:
-        current = add_todos(current, remaining.findings)
     return current, sorted(fixed)
 
 
@@ -159,6 +137,8 @@ def fix_file(path: str, codes: Sequence[str], options: FixOptions = FixOptions()
     if new_text != text:
         result.new_text = new_text
     result.remaining = analyse_text(path, new_text, tuple(codes))
+    result.remaining.findings.extend(todo_findings(path, new_text, result.remaining.findings))
+    result.remaining.findings.sort()
     return result
 
 

@@ -44,6 +44,7 @@ class Fix:
     ``AddImportsVisitor`` and removed, when no longer used, with ``RemoveImportsVisitor``.
     """
 
+    annotation: bool = False  # only adds a TODO comment: applied, but the finding is not fixed
     edits: list[tuple[cst.CSTNode, EditFn]] = field(default_factory=list)
     add_imports: list[tuple[str, str | None, str | None]] = field(default_factory=list)  # module, obj, asname
     remove_imports: list[tuple[str, str | None, str | None]] = field(default_factory=list)
@@ -84,6 +85,7 @@ class RuleContext:
         self.not_references: set[int] = set()  # Names that are labels: attribute names, keywords, defs
         self.calls: dict[int, cst.Call] = {}  # id(func expression) -> the Call that calls it
         self.inner: set[int] = set()  # Name/Attribute nodes that are the value of an enclosing Attribute
+        self.statements: list[cst.CSTNode] = []  # enclosing statements (and clauses) with leading_lines
 
     @property
     def scope(self) -> Scope:
@@ -125,7 +127,7 @@ class RuleContext:
 
     def add(self, code: str, node: cst.CSTNode, message: str, fix: FixSafety, plan: Fix | None = None) -> None:
         where = self.position(node)
-        if plan is not None and fix is not FixSafety.REPORT:
+        if plan is not None and (fix is not FixSafety.REPORT or plan.annotation):
             self.fixes[len(self.findings)] = plan
         self.findings.append(
             Finding(
@@ -222,6 +224,58 @@ def is_mock_call(call: cst.Call) -> bool:
     return bool(dotted) and any(dotted == c or dotted.endswith("." + c) for c in _MOCK_CALLEES)
 
 
+_STATEMENTS = (
+    "SimpleStatementLine", "If", "For", "While", "With", "Try", "TryStar", "FunctionDef", "ClassDef", "Match",
+    "ExceptHandler", "ExceptStarHandler", "Else", "Finally",
+)
+
+
+def _push_statement(self, node):
+    self.ctx.statements.append(node)
+
+
+def _pop_statement(self, original_node):
+    self.ctx.statements.pop()
+
+
+for _name in _STATEMENTS:
+    setattr(ScopeTracker, f"visit_{_name}", _push_statement)
+    setattr(ScopeTracker, f"leave_{_name}", _pop_statement)
+# FunctionDef/ClassDef also push scopes: chain both hooks.
+def _visit_function(self, node):
+    self._push(node)
+    self.ctx.not_references.add(id(node.name))
+    self.ctx.statements.append(node)
+
+
+def _leave_scoped(self, original_node):
+    self.ctx.scopes.pop()
+    self.ctx.statements.pop()
+
+
+ScopeTracker.visit_FunctionDef = _visit_function  # type: ignore[method-assign]
+ScopeTracker.visit_ClassDef = _visit_function  # type: ignore[method-assign]
+ScopeTracker.leave_FunctionDef = _leave_scoped  # type: ignore[method-assign]
+ScopeTracker.leave_ClassDef = _leave_scoped  # type: ignore[method-assign]
+
+TODO_MARK = "# TODO(migrate):"
+# Families whose report-only findings get a TODO comment (secrets do not: the comment would point at a key).
+TODO_FAMILIES = ("OAI", "HF")
+
+
+def todo_text(code: str, message: str) -> str:
+    return f"{TODO_MARK} {code} {message}"
+
+
+def _add_todo(text: str):
+    def edit(statement: cst.CSTNode) -> cst.CSTNode:
+        lines = list(getattr(statement, "leading_lines", ()))
+        if any(line.comment is not None and line.comment.value == text for line in lines):
+            return statement
+        return statement.with_changes(leading_lines=[*lines, cst.EmptyLine(comment=cst.Comment(text))])
+    return edit
+
+
 class Rule(cst.BatchableCSTVisitor):
     """Base class of every rule. Subclasses set ``valid``/``invalid`` and implement ``visit_*``."""
 
@@ -242,6 +296,17 @@ class Rule(cst.BatchableCSTVisitor):
         safety = self.entry.fix if fix is None else fix
         if plan is None and self.has_fixes:
             safety = FixSafety.REPORT
+        if safety is FixSafety.REPORT and self.entry.code.startswith(TODO_FAMILIES) and self.ctx.statements:
+            # A report-only finding is annotated in place, in the same pass as the rewrites around it
+            # (afterwards its origin may no longer be recognisable as legacy).
+            text = todo_text(self.entry.code, message)
+            statement = self.ctx.statements[-1]
+            module = self.ctx.module
+            # Comments above a module's first statement belong to the module header in libcst.
+            in_header = bool(module.body) and statement is module.body[0] and any(
+                line.comment is not None and line.comment.value == text for line in module.header
+            )
+            plan = None if in_header else Fix(annotation=True).edit(statement, _add_todo(text))
         self.ctx.add(self.entry.code, node, message, safety, plan)
 
     #: Whether this rule produces rewrites yet; rules without them report their registry safety.

@@ -7,7 +7,7 @@ import libcst as cst
 from migrator.rules.base import Fix, Invalid, Rule
 from migrator.rules.openai_v0.catalog import is_legacy_api_call
 from migrator.rules.openai_v0.clients import client_plan
-from migrator.rules.openai_v0.rewrite import keyword, rename_keyword, replace_root
+from migrator.rules.openai_v0.rewrite import keyword, rename_keyword, replace_root, without_args
 from migrator.rules.types import FixSafety
 
 RENAMES = {"request_timeout": "timeout", "headers": "extra_headers", "engine": "model", "deployment_id": "model"}
@@ -18,24 +18,24 @@ def _request_id(call: cst.Call) -> cst.Call:
     """Move ``request_id=`` into ``extra_headers`` (merged with headers already passed)."""
     request = next(a for a in call.args if a.keyword is not None and a.keyword.value == "request_id")
     header = cst.DictElement(cst.SimpleString('"X-Request-Id"'), request.value)
-    args = [a for a in call.args if a is not request]
+    args = without_args(call, [request])
     existing = next((a for a in args if a.keyword is not None and a.keyword.value in ("extra_headers", "headers")), None)
     if existing is None:
+        if args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
+            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
         args.append(keyword("extra_headers", cst.Dict([header])))
+        return call.with_changes(args=args)
+    value = existing.value
+    if isinstance(value, cst.Dict):
+        elements = list(value.elements)
+        if elements and elements[-1].comma is cst.MaybeSentinel.DEFAULT:
+            elements[-1] = elements[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        merged = value.with_changes(elements=[*elements, header])
     else:
-        merged = cst.Dict([cst.StarredDictElement(existing.value), header])
-        args = [a.with_changes(value=merged, keyword=cst.Name("extra_headers")) if a is existing else a for a in args]
-    return call.with_changes(args=_fix_commas(args))
-
-
-def _fix_commas(args: list[cst.Arg]) -> list[cst.Arg]:
-    """Separate arguments that lost their comma when the list was rebuilt."""
-    return [
-        a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        if i < len(args) - 1 and a.comma is cst.MaybeSentinel.DEFAULT
-        else a
-        for i, a in enumerate(args)
-    ]
+        merged = cst.Dict([cst.StarredDictElement(value), header])
+    return call.with_changes(
+        args=[a.with_changes(value=merged, keyword=cst.Name("extra_headers")) if a is existing else a for a in args]
+    )
 
 
 def _with_options(call: cst.Call, client: str) -> cst.Call:
@@ -43,18 +43,17 @@ def _with_options(call: cst.Call, client: str) -> cst.Call:
     moved = [a for a in call.args if a.keyword is not None and a.keyword.value in CREDENTIALS]
     if not moved:
         return call
-    options = cst.Call(
-        func=cst.Attribute(value=cst.Name(client), attr=cst.Name("with_options")),
-        args=[keyword(CREDENTIALS[a.keyword.value], a.value) for a in moved],  # type: ignore[union-attr]
-    )
-    options = options.with_changes(args=_fix_commas(list(options.args)))
-    func = replace_root(call.func, client, lambda _name: options)
+    options = [keyword(CREDENTIALS[a.keyword.value], a.value) for a in moved]  # type: ignore[union-attr]
+    options = [
+        o.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) if i < len(options) - 1 else o
+        for i, o in enumerate(options)
+    ]
+    holder = cst.Call(func=cst.Attribute(value=cst.Name(client), attr=cst.Name("with_options")), args=options)
+    func = replace_root(call.func, client, lambda _name: holder)
     if func is None:
         return call
-    rest = [a for a in call.args if a not in moved]
-    if rest:
-        rest[-1] = rest[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-    return call.with_changes(func=func, args=rest)
+    return call.with_changes(func=func, args=without_args(call, moved))
+
 
 # keyword -> (what to do, fix safety)
 LEGACY_KWARGS: dict[str, tuple[str, FixSafety]] = {
@@ -145,8 +144,8 @@ class LegacyCallArgument(Rule):
                 name in ("engine", "deployment_id") and {"engine", "deployment_id"} <= present
             ) and not (name == "headers" and "request_id" in present):
                 fix = Fix().edit(arg, lambda a, new=RENAMES[name]: rename_keyword(a, new))
-            elif name == "request_id":
-                fix = Fix().edit(node, _request_id)
+            elif name == "request_id" or (name == "headers" and "request_id" in present):
+                fix = Fix().edit(node, _request_id)  # one shared edit: merges headers and the request id
             elif name in CREDENTIALS and plan.style == "client" and not plan.blocked:
                 client = plan.async_name if legacy_is_async(self.ctx, node) else plan.sync_name
                 fix = Fix().edit(node, lambda call, c=client: _with_options(call, c))

@@ -43,6 +43,7 @@ class ClientPlan:
     sync_name: str = "client"
     async_name: str = "aclient"
     azure: bool = False
+    azure_ad: bool = False
     blocked: str | None = None  # why no client can be built automatically
     config: dict[str, ConfigAssignment] = field(default_factory=dict)
     needs_sync: bool = False
@@ -91,6 +92,8 @@ class ClientPlan:
             if name not in self.config:
                 continue
             keyword = CONSTRUCTOR_ARGS[name][1 if self.azure else 0]
+            if name == "api_key" and self.azure_ad:
+                keyword = "azure_ad_token"  # v0 sent the key as an Azure AD token for api_type azure_ad
             if keyword is None:
                 continue
             if name in self.config_reads():
@@ -116,35 +119,56 @@ class ClientPlan:
         return out  # type: ignore[return-value]
 
     def module_edit(self, module: cst.CSTNode) -> cst.CSTNode:
+        """Insert the clients after the last top-level configuration assignment (replacing it when its
+        value moved into the constructor) or, with no configuration, after the imports."""
         assert isinstance(module, cst.Module)
-        moved = [c.statement for n, c in self.config.items() if self.moves(n)]
-        body = list(module.body)
         clients = self._statements()
         if not clients:
             return module
-        if moved:
-            moved_ids = {id(s) for s in moved}
-            last = max(self.ctx.module.body.index(s) for s in moved)
-            # Comments of the removed assignments are kept, above the client.
-            comments: list[cst.EmptyLine] = []
-            for index, stmt in enumerate(self.ctx.module.body):
-                if id(stmt) in moved_ids:
-                    current = body[index]
-                    assert isinstance(current, cst.SimpleStatementLine)
-                    comments.extend(current.leading_lines)
-                    trailing = current.trailing_whitespace.comment
-                    if trailing is not None:
-                        comments.append(cst.EmptyLine(comment=trailing))
-            new_body: list[cst.BaseStatement] = []
-            for index, stmt in enumerate(self.ctx.module.body):
-                if index == last:
-                    new_body.extend([clients[0].with_changes(leading_lines=comments), *clients[1:]])
-                elif id(stmt) not in moved_ids:
-                    new_body.append(body[index])
-            return module.with_changes(body=new_body)
-        insert_at = _after_imports(self.ctx.module)
-        clients[0] = clients[0].with_changes(leading_lines=[cst.EmptyLine()])
-        return module.with_changes(body=[*body[:insert_at], *clients, *body[insert_at:]])
+        original = list(self.ctx.module.body)
+        body = list(module.body)
+        moved_ids = {id(c.statement) for n, c in self.config.items() if self.moves(n)}
+        config_positions = [original.index(c.statement) for c in self.config.values()]
+        comments: list[cst.EmptyLine] = []
+        for index, stmt in enumerate(original):
+            if id(stmt) in moved_ids:  # keep what humans wrote about the removed assignment
+                current = body[index]
+                assert isinstance(current, cst.SimpleStatementLine)
+                comments.extend(current.leading_lines)
+                if current.trailing_whitespace.comment is not None:
+                    comments.append(cst.EmptyLine(comment=current.trailing_whitespace.comment))
+        if config_positions:
+            anchor = max(config_positions)
+            if id(original[anchor]) in moved_ids:
+                clients[0] = clients[0].with_changes(leading_lines=comments)
+            else:
+                clients[0] = clients[0].with_changes(leading_lines=[*comments, cst.EmptyLine()])
+            insert_at = anchor + 1
+        else:
+            clients[0] = clients[0].with_changes(leading_lines=[cst.EmptyLine()])
+            insert_at = _after_imports(self.ctx.module)
+        new_body: list[cst.BaseStatement] = []
+        for index, stmt in enumerate(body):
+            if index == insert_at:
+                new_body.extend(clients)
+            if id(original[index]) not in moved_ids:
+                new_body.append(stmt)
+        if insert_at >= len(body):
+            new_body.extend(clients)
+        return module.with_changes(body=_separate_definitions(new_body, clients[-1]))
+
+
+def _separate_definitions(body: list[cst.BaseStatement], last_client: cst.BaseStatement) -> list[cst.BaseStatement]:
+    """Two blank lines between the inserted clients and a following def or class, as black wants."""
+    index = next(i for i, s in enumerate(body) if s is last_client)
+    if index + 1 < len(body) and isinstance(body[index + 1], (cst.FunctionDef, cst.ClassDef)):
+        following = body[index + 1]
+        blank = sum(1 for line in following.leading_lines if line.comment is None)
+        if blank < 2:
+            body[index + 1] = following.with_changes(
+                leading_lines=[*(cst.EmptyLine() for _ in range(2 - blank)), *following.leading_lines]
+            )
+    return body
 
 
 class _ConfigReads(cst.CSTVisitor):
@@ -246,6 +270,7 @@ def client_plan(ctx: RuleContext) -> ClientPlan:
             plan.blocked = "`openai.api_type` is computed at run time; choose OpenAI or AzureOpenAI by hand"
         elif value.lower() in AZURE_TYPES:
             plan.azure = True
+            plan.azure_ad = value.lower() != "azure"
         elif value.lower() not in OPENAI_TYPES:
             plan.blocked = f"unknown `openai.api_type` {value!r}"
     ctx.memo[key] = plan

@@ -66,14 +66,14 @@ def client_call_plan(ctx, node: cst.Call, resource: str, method: str) -> Fix | N
         return None
     path, is_async = target
     plan = client_plan(ctx)
-    if plan.blocked or (plan.style == "module" and is_async):
+    if plan.blocked or (plan.style == "module" and is_async) or not _arguments_carry_over(node):
         return None
     fix = Fix()
     if plan.style == "module":
         root = _openai_base(ctx, node.func, fix)
     else:
         root = plan.client_expr(is_async, fix)
-        forget_imports(ctx, node.func, fix)
+    forget_imports(ctx, node.func, fix)
     fix.replace(node.func, attribute_chain(root, path))
     converted = convert_arguments(node, resource, method)
     if converted is None:
@@ -84,6 +84,16 @@ def client_call_plan(ctx, node: cst.Call, resource: str, method: str) -> Fix | N
         # v0 returned the bytes; files.content() returns a response whose .content holds them.
         fix.edit(node, lambda call: cst.Attribute(value=call, attr=cst.Name("content")))
     return fix
+
+
+def _arguments_carry_over(call: cst.Call) -> bool:
+    """False when a keyword has no current equivalent (api_type, api_version) or two keywords would
+    collide after renaming: such calls stay as they are and are reported."""
+    names = [a.keyword.value for a in call.args if a.keyword is not None]
+    if {"api_type", "api_version"} & set(names):
+        return False
+    renamed = [{"engine": "model", "deployment_id": "model", "request_timeout": "timeout"}.get(n, n) for n in names]
+    return len(renamed) == len(set(renamed))
 
 
 def forget_imports(ctx, func: cst.BaseExpression, fix: Fix) -> None:

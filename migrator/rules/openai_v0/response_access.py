@@ -170,8 +170,12 @@ class LegacyResponseAccess(Rule):
                 saved = self.ctx.scopes
                 self.ctx.scopes = [*saved, scope]
                 try:
-                    if any(self._is_legacy_call(value) for value in scope.returns):
-                        self._helpers.add(name)
+                    for value in scope.returns:
+                        if self._is_legacy_call(value) or (
+                            isinstance(value, cst.Name)
+                            and any(self._is_legacy_call(v) for v in scope.values.get(value.value, ()))
+                        ):
+                            self._helpers.add(name)
                 finally:
                     self.ctx.scopes = saved
         return self._helpers

@@ -111,3 +111,13 @@ def replace_root(expr: cst.BaseExpression, root_name: str, wrap) -> cst.BaseExpr
         inner = replace_root(expr.value, root_name, wrap)
         return expr.with_changes(value=inner) if inner is not None else None
     return None
+
+
+def without_args(call: cst.Call, drop: list[cst.Arg]) -> list[cst.Arg]:
+    """``call.args`` minus ``drop``; the new last argument takes over the old last one's comma and the
+    whitespace before the closing parenthesis."""
+    kept = [a for a in call.args if a not in drop]
+    if kept and call.args and call.args[-1] in drop:
+        last = call.args[-1]
+        kept[-1] = kept[-1].with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg)
+    return kept
