@@ -1,0 +1,110 @@
+"""`migrate diff` and `migrate apply` end to end on temporary projects."""
+
+import json
+import shutil
+
+from conftest import FIXTURES
+
+LEGACY = "import openai\nr = openai.ChatCompletion.create(model='m', messages=[])\nprint(r['choices'][0]['message']['content'])\n"
+MIGRATED = (
+    "from openai import OpenAI\n\nclient = OpenAI()\nr = client.chat.completions.create(model='m', messages=[])\n"
+    "print(r.choices[0].message.content)\n"
+)
+
+
+def test_diff_shows_changes_and_writes_nothing(tmp_path, run_cli):
+    (tmp_path / "a.py").write_text(LEGACY)
+    proc = run_cli("diff", ".")
+    assert proc.returncode == 1
+    assert "--- a/a.py" in proc.stdout and "+++ b/a.py" in proc.stdout
+    assert "+r = client.chat.completions.create(model='m', messages=[])" in proc.stdout
+    assert "\x1b[" not in proc.stdout  # no colour when not on a terminal
+    assert (tmp_path / "a.py").read_text() == LEGACY
+    assert "1 file would be rewritten." in proc.stderr
+
+
+def test_diff_exit_zero_when_nothing_to_do(tmp_path, run_cli):
+    (tmp_path / "a.py").write_text(MIGRATED)
+    proc = run_cli("diff", ".")
+    assert proc.returncode == 0 and proc.stdout == ""
+
+
+def test_apply_writes_then_second_run_changes_nothing(tmp_path, run_cli):
+    (tmp_path / "a.py").write_text(LEGACY)
+    proc = run_cli("apply", ".")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Fixed 2 legacy sites in 1 file." in proc.stdout  # the call and the response access
+    assert (tmp_path / "a.py").read_text() == MIGRATED
+    again = run_cli("apply", ".")
+    assert again.returncode == 0 and "Fixed 0 legacy sites in 0 files." in again.stdout
+    assert run_cli("scan", ".").returncode == 0
+
+
+def test_apply_lists_what_needs_a_human(tmp_path, run_cli):
+    (tmp_path / "a.py").write_text(
+        "import openai\nopenai.proxy = 'http://p:3128'\nr = openai.ChatCompletion.create(model='m', messages=[])\n"
+        "if 'usage' in r:\n    pass\n"
+    )
+    proc = run_cli("apply", ".")
+    assert proc.returncode == 1
+    assert "2 need a human:" in proc.stdout
+    text = (tmp_path / "a.py").read_text()
+    proxy_line = text.splitlines().index("openai.proxy = 'http://p:3128'") + 1
+    assert text.splitlines()[proxy_line - 2].startswith("# TODO(migrate): OAI202")
+    assert f"a.py:{proxy_line}:1: OAI202" in proc.stdout
+    assert "OAI501" in proc.stdout and "always False" in proc.stdout
+    assert text.count("# TODO(migrate): OAI202") == 1 and text.count("# TODO(migrate): OAI501") == 1
+    again = run_cli("apply", ".")
+    assert (tmp_path / "a.py").read_text() == text and "2 need a human:" in again.stdout
+
+
+def test_unsafe_fixes_are_opt_in(tmp_path, run_cli):
+    test = "import openai\ndef test(monkeypatch):\n    monkeypatch.setattr(openai.ChatCompletion, 'create', fake)\n"
+    (tmp_path / "t.py").write_text(test)
+    proc = run_cli("apply", "t.py")
+    assert proc.returncode == 1 and (tmp_path / "t.py").read_text() == test
+    proc = run_cli("apply", "--unsafe-fixes", "t.py")
+    assert proc.returncode == 0, proc.stdout
+    assert "openai.resources.chat.completions.Completions, 'create'" in (tmp_path / "t.py").read_text()
+
+
+def test_client_style_module(tmp_path, run_cli):
+    (tmp_path / "a.py").write_text("import openai\nopenai.api_base = 'http://x/v1'\nr = openai.Completion.create(model='m', prompt='p')\n")
+    assert run_cli("apply", "--client-style", "module", ".").returncode == 0
+    assert (tmp_path / "a.py").read_text() == (
+        "import openai\nopenai.base_url = 'http://x/v1'\nr = openai.completions.create(model='m', prompt='p')\n"
+    )
+
+
+def test_select_limits_the_rewrites(tmp_path, run_cli):
+    (tmp_path / "a.py").write_text("import openai\ntry:\n    openai.Model.list()\nexcept openai.error.RateLimitError:\n    pass\n")
+    proc = run_cli("apply", "--select", "OAI3", ".")
+    assert proc.returncode == 0  # like ruff, --select also limits what counts as remaining
+    assert (tmp_path / "a.py").read_text() == "import openai\ntry:\n    openai.Model.list()\nexcept openai.RateLimitError:\n    pass\n"
+
+
+def test_diff_redacts_keys(tmp_path, run_cli):
+    key = "sk-proj-" + "Z9y8X7w6V5u4T3s2R1q0P9o8"
+    (tmp_path / "a.py").write_text(f"import openai\nopenai.api_key = '{key}'\nopenai.Model.list()\n")
+    proc = run_cli("diff", ".")
+    assert proc.returncode == 1
+    assert key not in proc.stdout + proc.stderr and "sk-proj-...P9o8" in proc.stdout
+
+
+def test_broken_file_is_reported_and_left_alone(tmp_path, run_cli):
+    (tmp_path / "bad.py").write_text("import openai\nopenai.ChatCompletion.create(\n")
+    (tmp_path / "good.py").write_text(LEGACY)
+    proc = run_cli("apply", ".")
+    assert proc.returncode == 2
+    assert "bad.py: syntax error at line 2" in proc.stderr and "Traceback" not in proc.stderr
+    assert (tmp_path / "bad.py").read_text() == "import openai\nopenai.ChatCompletion.create(\n"
+    assert (tmp_path / "good.py").read_text() == MIGRATED
+
+
+def test_apply_on_bundled_examples_then_scan_only_human_work_is_left(tmp_path, run_cli):
+    shutil.copytree(FIXTURES / "examples", tmp_path / "examples")
+    proc = run_cli("apply", "examples")
+    assert proc.returncode == 1  # GPT-2 ids need --target; removed APIs need a human
+    data = json.loads(run_cli("scan", "examples", "--output-format", "json", "--select", "OAI").stdout)
+    # Without --unsafe-fixes only report-only and unsafe findings are left; nothing with a safe fix.
+    assert {f["fix"]["safety"] for f in data["findings"]} == {"report-only", "unsafe"}
