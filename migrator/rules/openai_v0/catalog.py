@@ -112,6 +112,7 @@ ERROR_ATTRIBUTES: dict[str, tuple[str, str]] = {
     "http_status": ("status_code", "use `e.status_code` (on openai.APIStatusError subclasses)"),
     "user_message": ("", "use `e.message`"),
     "json_body": ("", "use `e.body` (the inner error object) or `e.response.json()`"),
+    "headers": ("", "use `e.response.headers` (on openai.APIStatusError subclasses)"),
 }
 
 LEGACY_MODULES: dict[str, str] = {

@@ -11,7 +11,7 @@ from migrator.rules.openai_v0.rewrite import STATUS
 
 class LegacyExceptionAttribute(Rule):
     """## What it does
-    Finds `e.http_status`, `e.user_message` and `e.json_body` where `e` was bound by an
+    Finds `e.http_status`, `e.user_message`, `e.json_body` and `e.headers` where `e` was bound by an
     `except` clause that catches an openai exception.
 
     ## Why is this bad?
@@ -31,8 +31,9 @@ class LegacyExceptionAttribute(Rule):
     ```
 
     ## Fix safety
-    `http_status` -> `status_code` is safe. `user_message` and `json_body` are report-only: their
-    closest replacements (`e.message`, `e.body`) hold differently shaped values.
+    `http_status` -> `status_code` is safe (`getattr(e, "status_code", None)` when the clause also
+    catches errors without a status). `user_message`, `json_body` and `headers` are report-only: their
+    closest replacements (`e.message`, `e.body`, `e.response.headers`) hold differently shaped values.
     """
 
     valid = (
@@ -54,8 +55,8 @@ class LegacyExceptionAttribute(Rule):
         ),
         Invalid(
             "from openai.error import RateLimitError\ntry:\n    pass\nexcept RateLimitError as err:\n"
-            "    print(err.user_message, err.json_body)",
-            2,
+            "    print(err.user_message, err.json_body, err.headers)",
+            3,
         ),
     )
 
