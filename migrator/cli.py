@@ -184,6 +184,25 @@ def apply(paths, select, extend_select, ignore, exclude, extend_exclude, force_e
     sys.exit(2 if errors else 1 if remaining else 0)
 
 
+@main.command()
+@click.option("--model", default=None, help="Model id or local path (default: $MIGRATE_LOCAL_MODEL, else gpt2).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (loopback by default).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+def serve(model, host, port) -> None:
+    """Serve the OpenAI API from a local model (GPT-2 by default), for tests and offline work."""
+    try:
+        from migrator.runtime.backend import ModelUnavailable
+        from migrator.runtime.server import serve as run_server
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise click.ClickException(f"the runtime extra is not installed ({exc}): pip install 'migrate-llm[runtime]'")
+    try:
+        run_server(model, host, port, echo=lambda line: click.echo(line, err=True))
+    except ModelUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:  # pragma: no cover - uvicorn handles Ctrl-C itself
+        pass
+
+
 @main.command(name="rules")
 @click.option("--output-format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True)
 def list_rules(fmt: str) -> None:

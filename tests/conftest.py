@@ -30,3 +30,20 @@ def run_cli(tmp_path):
         return proc
 
     return run
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2(tmp_path_factory):
+    """A tiny random GPT-2 saved with save_pretrained (no chat template, like the real one)."""
+    pytest.importorskip("torch")
+    from tiny_models import build_tiny_gpt2
+
+    return build_tiny_gpt2(tmp_path_factory.mktemp("models") / "tiny-gpt2")
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory):
+    pytest.importorskip("torch")
+    from tiny_models import build_tiny_llama
+
+    return build_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama")

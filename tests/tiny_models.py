@@ -1,0 +1,70 @@
+"""Tiny random-weight models built offline, for the runtime tests: a byte-level BPE tokenizer trained
+on a few KB of text, and small GPT-2 (and Llama) configs, saved with save_pretrained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SUBJECTS = ["The robot", "A small model", "The test suite", "Our server", "The tokenizer", "A careful user"]
+VERBS = ["answers", "reads", "writes", "checks", "streams", "counts", "migrates", "explains"]
+OBJECTS = ["the question", "every token", "a short reply", "the legacy code", "each request", "the stop word"]
+CHAT_TEMPLATE = (
+    "{% for message in messages %}{{ message['role'] }}: {{ message['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}assistant:{% endif %}"
+)
+
+
+def corpus() -> str:
+    lines = [f"{s} {v} {o}." for s in SUBJECTS for v in VERBS for o in OBJECTS]
+    return "\n".join(lines)
+
+
+def _tokenizer(workdir: Path):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import GPT2TokenizerFast
+
+    text_file = workdir / "corpus.txt"
+    text_file.write_text(corpus())
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.post_processor = processors.ByteLevel(trim_offsets=False)
+    trainer = trainers.BpeTrainer(vocab_size=600, min_frequency=2, special_tokens=["<|endoftext|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train([str(text_file)], trainer)
+    return GPT2TokenizerFast(tokenizer_object=tok, bos_token="<|endoftext|>", eos_token="<|endoftext|>",
+                             unk_token="<|endoftext|>")
+
+
+def build_tiny_gpt2(out: Path, with_chat_template: bool = False, seed: int = 0) -> Path:
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer = _tokenizer(out)
+    if with_chat_template:
+        tokenizer.chat_template = CHAT_TEMPLATE
+    torch.manual_seed(seed)
+    config = GPT2Config(n_layer=2, n_head=2, n_embd=64, vocab_size=len(tokenizer), n_positions=256,
+                        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id)
+    GPT2LMHeadModel(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    (out / "corpus.txt").unlink()
+    return out
+
+
+def build_tiny_llama(out: Path, seed: int = 0) -> Path:
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer = _tokenizer(out)
+    tokenizer.chat_template = CHAT_TEMPLATE
+    torch.manual_seed(seed)
+    config = LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
+                         num_key_value_heads=2, vocab_size=len(tokenizer), max_position_embeddings=256,
+                         bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id)
+    LlamaForCausalLM(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    (out / "corpus.txt").unlink()
+    return out
