@@ -89,8 +89,15 @@ def scan(paths, select, extend_select, ignore, exclude, extend_exclude, force_ex
 
 
 def _fix_run(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude, no_respect_gitignore,
-             jobs, unsafe_fixes, client_style):
+             jobs, unsafe_fixes, client_style, target=None):
     from migrator.engine.fixer import FixOptions, fix_paths
+    from migrator.targets import TargetError, parse_target
+
+    if target:
+        try:
+            parse_target(target)
+        except TargetError as exc:
+            raise click.UsageError(str(exc)) from None
 
     try:
         rules = select_rules(_split(select), _split(ignore), _split(extend_select))
@@ -103,12 +110,14 @@ def _fix_run(paths, select, extend_select, ignore, exclude, extend_exclude, forc
         respect_gitignore=not no_respect_gitignore,
     )
     found = discover(list(paths) or ["."], options)
-    fix_options = FixOptions(unsafe=unsafe_fixes, client_style=client_style)
+    fix_options = FixOptions(unsafe=unsafe_fixes, client_style=client_style, target=target)
     results = list(fix_paths(found.files, [e.code for e in rules], fix_options, jobs))
     return found, results
 
 
 def fix_options(func):
+    func = click.option("--target", default=None, metavar="PROVIDER[:MODEL]",
+                        help="Move code to this provider and model (see `migrate targets`).")(func)
     func = click.option("--client-style", type=click.Choice(["client", "module"]), default="client", show_default=True,
                         help="client: build OpenAI()/AsyncOpenAI() once per module; module: keep the module-level "
                              "client of the current SDK (the smallest diff).")(func)
@@ -119,7 +128,7 @@ def fix_options(func):
 @main.command()
 @fix_options
 def diff(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude, no_respect_gitignore, jobs,
-         unsafe_fixes, client_style) -> None:
+         unsafe_fixes, client_style, target) -> None:
     """Show the rewrites as a unified diff; write nothing.
 
     Exit status: 0 no change, 1 there are changes, 2 usage error or a file that could not be analysed.
@@ -127,7 +136,7 @@ def diff(paths, select, extend_select, ignore, exclude, extend_exclude, force_ex
     from migrator.output.diff import unified_diff
 
     found, results = _fix_run(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude,
-                              no_respect_gitignore, jobs, unsafe_fixes, client_style)
+                              no_respect_gitignore, jobs, unsafe_fixes, client_style, target)
     changed = 0
     for result in results:
         if result.changed:
@@ -154,7 +163,7 @@ def apply(paths, select, extend_select, ignore, exclude, extend_exclude, force_e
     from migrator.output.text import finding_line
 
     found, results = _fix_run(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude,
-                              no_respect_gitignore, jobs, unsafe_fixes, client_style)
+                              no_respect_gitignore, jobs, unsafe_fixes, client_style, target)
     errors = list(found.errors)
     fixed = files = 0
     remaining = []
@@ -201,6 +210,17 @@ def serve(model, host, port) -> None:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:  # pragma: no cover - uvicorn handles Ctrl-C itself
         pass
+
+
+@main.command()
+def targets() -> None:
+    """List the providers `--target PROVIDER[:MODEL]` accepts, with their defaults."""
+    from migrator.targets import PROVIDERS
+
+    for provider in PROVIDERS.values():
+        where = provider.base_url or ("local transformers" if provider.kind == "hf" else "the client's default")
+        models = provider.chat_model + (f", embeddings {provider.embedding_model}" if provider.embedding_model else "")
+        click.echo(f"{provider.name:<10} {provider.kind:<4} {where:<58} key ${provider.key_env:<21} default {models}")
 
 
 @main.command(name="rules")

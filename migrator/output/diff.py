@@ -11,7 +11,7 @@ from migrator.rules.security.redact import redact_text
 
 def unified_diff(path: str, before: str, after: str) -> list[str]:
     lines = difflib.unified_diff(
-        before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}"
+        before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=f"a/{path.lstrip('/')}", tofile=f"b/{path.lstrip('/')}"
     )
     out = []
     for line in lines:

@@ -3,29 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
-
 from migrator.rules.registry import RULES, RuleEntry
-
-
-def templates_dir() -> Path:
-    """Installed wheels carry templates as ``migrator/templates``; a source checkout has ``templates/``."""
-    package = Path(__file__).resolve().parent.parent
-    for candidate in (package / "templates", package.parent / "templates"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("migrate's templates directory is missing from this installation")
-
-
-def environment():
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-    )
+from migrator.templating import render
 
 
 def rule_doc(entry: RuleEntry) -> str:
@@ -39,4 +18,4 @@ def rule_documentation(entry: RuleEntry) -> str:
 
 def render_rules_markdown() -> str:
     rules = [{"entry": e, "doc": rule_doc(e).replace("\n## ", "\n### ")} for e in RULES]
-    return environment().get_template("rules.md.j2").render(rules=rules)
+    return render("rules.md.j2", rules=rules)

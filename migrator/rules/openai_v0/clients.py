@@ -15,6 +15,21 @@ import libcst as cst
 
 from migrator.rules.base import Fix, RuleContext
 from migrator.rules.names import string_value
+from migrator.targets import Target, TargetError, parse_target
+from migrator.targets.registry import Provider
+from migrator.targets.render import client_class, client_code
+
+
+def run_target(ctx: RuleContext) -> Target | None:
+    """The ``--target`` of this run, parsed once per file (None when absent or invalid)."""
+    key = "target"
+    if key not in ctx.memo:
+        text = ctx.options.get("target")
+        try:
+            ctx.memo[key] = parse_target(str(text)) if text else None
+        except TargetError:
+            ctx.memo[key] = None
+    return ctx.memo[key]  # type: ignore[return-value]
 
 # v0 global -> constructor argument (plain client, Azure client)
 CONSTRUCTOR_ARGS = {
@@ -48,6 +63,7 @@ class ClientPlan:
     config: dict[str, ConfigAssignment] = field(default_factory=dict)
     needs_sync: bool = False
     needs_async: bool = False
+    provider: Provider | None = None  # another provider's client, rendered from templates/clients
     _reads: set[str] | None = None
 
     # -- queries used by rules -------------------------------------------------------------------
@@ -59,9 +75,13 @@ class ClientPlan:
             self.needs_sync = True
         fix.edit(self.ctx.module, self.module_edit)
         fix.add_import("openai", self.class_name(is_async))
+        if self.provider is not None:
+            fix.add_import("os")
         return cst.Name(self.async_name if is_async else self.sync_name)
 
     def class_name(self, is_async: bool) -> str:
+        if self.provider is not None:
+            return client_class(self.provider, is_async)
         base = "AzureOpenAI" if self.azure else "OpenAI"
         return f"Async{base}" if is_async else base
 
@@ -71,6 +91,8 @@ class ClientPlan:
             return False
         if not (self.needs_sync or self.needs_async):
             return False
+        if self.provider is not None:
+            return True  # the target provider's constructor replaces the v0 configuration
         return name not in self.config_reads()
 
     def current_global(self, name: str) -> str:
@@ -110,6 +132,9 @@ class ClientPlan:
         render = cst.Module([]).code_for_node
         for is_async, needed, name in ((False, self.needs_sync, self.sync_name), (True, self.needs_async, self.async_name)):
             if not needed:
+                continue
+            if self.provider is not None:
+                out.append(cst.parse_statement(f"{name} = {client_code(self.provider, is_async)}\n"))
                 continue
             args = [f"{render(a.keyword)}={render(a.value)}" for a in self._kwargs()]  # type: ignore[arg-type]
             line = f"{name} = {self.class_name(is_async)}({', '.join(args)})"
@@ -263,6 +288,11 @@ def client_plan(ctx: RuleContext) -> ClientPlan:
                     plan.config[name] = ConfigAssignment(stmt, name, small.value)
     finally:
         ctx.scopes = saved
+    target = run_target(ctx)
+    if target is not None and target.provider.kind == "api" and target.provider.name != "openai":
+        plan.provider = target.provider
+        ctx.memo[key] = plan
+        return plan
     api_type = plan.config.get("api_type")
     if api_type is not None:
         value = string_value(api_type.value)
