@@ -153,7 +153,7 @@ def diff(paths, select, extend_select, ignore, exclude, extend_exclude, force_ex
 @main.command()
 @fix_options
 def apply(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude, no_respect_gitignore, jobs,
-          unsafe_fixes, client_style) -> None:
+          unsafe_fixes, client_style, target) -> None:
     """Rewrite legacy code in place, then list what still needs a human.
 
     Exit status: 0 nothing legacy remains, 1 findings remain, 2 usage error or a file that failed.

@@ -108,3 +108,14 @@ def test_apply_on_bundled_examples_then_scan_only_human_work_is_left(tmp_path, r
     data = json.loads(run_cli("scan", "examples", "--output-format", "json", "--select", "OAI").stdout)
     # Without --unsafe-fixes only report-only and unsafe findings are left; nothing with a safe fix.
     assert {f["fix"]["safety"] for f in data["findings"]} == {"report-only", "unsafe"}
+
+
+def test_target_option_on_both_commands(tmp_path, run_cli):
+    (tmp_path / "a.py").write_text("import openai\nr = openai.ChatCompletion.create(model='gpt-4', messages=[])\n")
+    diff = run_cli("diff", "--target", "gemini", ".")
+    assert diff.returncode == 1 and "generativelanguage.googleapis.com" in diff.stdout
+    assert run_cli("apply", "--target", "gemini:gemini-2.5-pro", ".").returncode == 0
+    text = (tmp_path / "a.py").read_text()
+    assert 'os.environ["GEMINI_API_KEY"]' in text and "model='gemini-2.5-pro'" in text
+    bad = run_cli("apply", "--target", "nowhere:x", ".")
+    assert bad.returncode == 2 and "valid providers: openai, azure, anthropic" in bad.stderr
