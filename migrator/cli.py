@@ -89,7 +89,7 @@ def scan(paths, select, extend_select, ignore, exclude, extend_exclude, force_ex
 
 
 def _fix_run(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude, no_respect_gitignore,
-             jobs, unsafe_fixes, client_style, target=None):
+             jobs, unsafe_fixes, client_style, target=None, shim=True):
     from migrator.engine.fixer import FixOptions, fix_paths
     from migrator.targets import TargetError, parse_target
 
@@ -110,12 +110,15 @@ def _fix_run(paths, select, extend_select, ignore, exclude, extend_exclude, forc
         respect_gitignore=not no_respect_gitignore,
     )
     found = discover(list(paths) or ["."], options)
-    fix_options = FixOptions(unsafe=unsafe_fixes, client_style=client_style, target=target)
+    fix_options = FixOptions(unsafe=unsafe_fixes, client_style=client_style, target=target, shim=shim)
     results = list(fix_paths(found.files, [e.code for e in rules], fix_options, jobs))
     return found, results
 
 
 def fix_options(func):
+    func = click.option("--shim/--no-shim", default=True, show_default=True,
+                        help="With an hf: target, wrap model ids as resolve_model(...) so tests load GPT-2 "
+                             "when MIGRATE_BACKEND=local.")(func)
     func = click.option("--target", default=None, metavar="PROVIDER[:MODEL]",
                         help="Move code to this provider and model (see `migrate targets`).")(func)
     func = click.option("--client-style", type=click.Choice(["client", "module"]), default="client", show_default=True,
@@ -128,7 +131,7 @@ def fix_options(func):
 @main.command()
 @fix_options
 def diff(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude, no_respect_gitignore, jobs,
-         unsafe_fixes, client_style, target) -> None:
+         unsafe_fixes, client_style, target, shim) -> None:
     """Show the rewrites as a unified diff; write nothing.
 
     Exit status: 0 no change, 1 there are changes, 2 usage error or a file that could not be analysed.
@@ -136,7 +139,7 @@ def diff(paths, select, extend_select, ignore, exclude, extend_exclude, force_ex
     from migrator.output.diff import unified_diff
 
     found, results = _fix_run(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude,
-                              no_respect_gitignore, jobs, unsafe_fixes, client_style, target)
+                              no_respect_gitignore, jobs, unsafe_fixes, client_style, target, shim)
     changed = 0
     for result in results:
         if result.changed:
@@ -153,7 +156,7 @@ def diff(paths, select, extend_select, ignore, exclude, extend_exclude, force_ex
 @main.command()
 @fix_options
 def apply(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude, no_respect_gitignore, jobs,
-          unsafe_fixes, client_style, target) -> None:
+          unsafe_fixes, client_style, target, shim) -> None:
     """Rewrite legacy code in place, then list what still needs a human.
 
     Exit status: 0 nothing legacy remains, 1 findings remain, 2 usage error or a file that failed.
@@ -163,7 +166,7 @@ def apply(paths, select, extend_select, ignore, exclude, extend_exclude, force_e
     from migrator.output.text import finding_line
 
     found, results = _fix_run(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude,
-                              no_respect_gitignore, jobs, unsafe_fixes, client_style, target)
+                              no_respect_gitignore, jobs, unsafe_fixes, client_style, target, shim)
     errors = list(found.errors)
     fixed = files = 0
     remaining = []

@@ -20,4 +20,5 @@ def options_for(text: str) -> FixOptions:
     header = re.search(r"^# migrate-options:(.*)$", text, re.M)
     flags = header.group(1).split() if header else []
     style = flags[flags.index("--client-style") + 1] if "--client-style" in flags else "client"
-    return FixOptions(unsafe="--unsafe-fixes" in flags, client_style=style)
+    target = flags[flags.index("--target") + 1] if "--target" in flags else None
+    return FixOptions(unsafe="--unsafe-fixes" in flags, client_style=style, target=target, shim="--no-shim" not in flags)

@@ -19,43 +19,14 @@ httpx2 = pytest.importorskip("httpx2")
 from migrator.runtime.api import OpenAIApi  # noqa: E402
 from migrator.runtime.backend import LocalBackend  # noqa: E402
 from migrator.runtime.client import local_async_client, local_client  # noqa: E402
+from conftest import free_port  # noqa: E402
 
 USER = [{"role": "user", "content": "The robot answers the question"}]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
 def backend(tiny_gpt2):
     return LocalBackend(str(tiny_gpt2))
-
-
-@pytest.fixture(scope="session")
-def http_server(tiny_gpt2):
-    """`migrate serve` in a subprocess on a free loopback port, polled until healthy, stopped after."""
-    port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "migrator", "serve", "--model", str(tiny_gpt2), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx2.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx2.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"migrate serve did not start: {proc.communicate()[1]}")
-        time.sleep(0.1)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=30)
 
 
 @pytest.fixture(params=["in-process", "http"])

@@ -28,9 +28,10 @@ class FixOptions:
     unsafe: bool = False
     client_style: str = "client"
     target: str | None = None
+    shim: bool = True
 
     def rule_options(self) -> dict[str, object]:
-        return {"client_style": self.client_style, "target": self.target}
+        return {"client_style": self.client_style, "target": self.target, "shim": self.shim}
 
 
 @dataclass

@@ -294,7 +294,8 @@ class Rule(cst.BatchableCSTVisitor):
         the rewrite. A finding whose rule has a fix but that comes without a plan is reported as
         report-only: the tool never claims a fix it cannot make."""
         safety = self.entry.fix if fix is None else fix
-        if plan is None and self.has_fixes:
+        waiting_for_target = self.entry.needs_target and not self.ctx.options.get("target")
+        if plan is None and self.has_fixes and not waiting_for_target:
             safety = FixSafety.REPORT
         if safety is FixSafety.REPORT and self.entry.code.startswith(TODO_FAMILIES) and self.ctx.statements:
             # A report-only finding is annotated in place, in the same pass as the rewrites around it

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from migrator.runtime.models import resolve_model
+from migrator.runtime.text_generation import text_generation_pipeline
 
 if TYPE_CHECKING:  # pragma: no cover
     from migrator.runtime.client import local_async_client, local_client
     from migrator.runtime.server import create_app
 
-__all__ = ["create_app", "local_async_client", "local_client", "resolve_model"]
+__all__ = ["create_app", "local_async_client", "local_client", "resolve_model", "text_generation_pipeline"]
 
 
 def __getattr__(name: str) -> Any:

@@ -15,21 +15,10 @@ import libcst as cst
 
 from migrator.rules.base import Fix, RuleContext
 from migrator.rules.names import string_value
-from migrator.targets import Target, TargetError, parse_target
+from migrator.rules.options import run_target
 from migrator.targets.registry import Provider
 from migrator.targets.render import client_class, client_code
 
-
-def run_target(ctx: RuleContext) -> Target | None:
-    """The ``--target`` of this run, parsed once per file (None when absent or invalid)."""
-    key = "target"
-    if key not in ctx.memo:
-        text = ctx.options.get("target")
-        try:
-            ctx.memo[key] = parse_target(str(text)) if text else None
-        except TargetError:
-            ctx.memo[key] = None
-    return ctx.memo[key]  # type: ignore[return-value]
 
 # v0 global -> constructor argument (plain client, Azure client)
 CONSTRUCTOR_ARGS = {
@@ -134,9 +123,12 @@ class ClientPlan:
             if not needed:
                 continue
             if self.provider is not None:
-                out.append(cst.parse_statement(f"{name} = {client_code(self.provider, is_async)}\n"))
-                continue
-            args = [f"{render(a.keyword)}={render(a.value)}" for a in self._kwargs()]  # type: ignore[arg-type]
+                rendered = cst.parse_expression(client_code(self.provider, is_async))
+                assert isinstance(rendered, cst.Call)
+                kwargs = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in rendered.args]
+            else:
+                kwargs = self._kwargs()
+            args = [f"{render(a.keyword)}={render(a.value)}" for a in kwargs]  # type: ignore[arg-type]
             line = f"{name} = {self.class_name(is_async)}({', '.join(args)})"
             if len(line) > 88:  # wrap the way black would
                 line = f"{name} = {self.class_name(is_async)}(\n" + "".join(f"    {a},\n" for a in args) + ")"

@@ -6,7 +6,7 @@ import libcst as cst
 
 from migrator.rules.base import Fix, Invalid, Rule
 from migrator.rules.openai_v0.catalog import legacy_call
-from migrator.rules.openai_v0.clients import run_target
+from migrator.rules.options import run_target
 from migrator.rules.types import FixSafety
 
 # Retired ids (the API answers 404 for them) and their documented successors.

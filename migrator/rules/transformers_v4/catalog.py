@@ -116,14 +116,25 @@ def imports_transformers(ctx: RuleContext) -> bool:
 class LoaderKeywordRule:
     """Mixin for rules that flag a keyword argument of ``from_pretrained``/``pipeline`` calls.
 
-    Subclasses set ``keywords`` (keyword -> advice) and derive from :class:`migrator.rules.base.Rule`.
+    Subclasses set ``keywords`` (keyword -> advice), optionally ``renames`` (keyword -> new keyword, the
+    fix), and derive from :class:`migrator.rules.base.Rule`.
     """
 
     keywords: dict[str, str] = {}
+    renames: dict[str, str] = {}
 
     def visit_Call(self, node: cst.Call) -> None:
         if loader_kind(self.ctx, node) is None:  # type: ignore[attr-defined]
             return
+        present = {a.keyword.value for a in node.args if a.keyword is not None}
         for arg in node.args:
             if arg.keyword is not None and arg.keyword.value in self.keywords:
-                self.report(arg, self.keywords[arg.keyword.value])  # type: ignore[attr-defined]
+                self.report(arg, self.keywords[arg.keyword.value], plan=self.plan(node, arg, present))  # type: ignore[attr-defined]
+
+    def plan(self, call: cst.Call, arg: cst.Arg, present: set[str]):
+        from migrator.rules.base import Fix
+
+        new = self.renames.get(arg.keyword.value)  # type: ignore[union-attr]
+        if new is None or new in present:
+            return None
+        return Fix().edit(arg, lambda a: a.with_changes(keyword=cst.Name(new)))

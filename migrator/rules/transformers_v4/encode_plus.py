@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from migrator.rules.base import Invalid, Rule
+from migrator.rules.base import Fix, Invalid, Rule
 from migrator.rules.transformers_v4.catalog import imports_transformers
 
 
@@ -34,12 +34,17 @@ class EncodePlus(Rule):
         "from transformers import AutoTokenizer\ntok = AutoTokenizer.from_pretrained('x')\ntok('hi')",
         "class T:\n    def encode_plus(self): ...\nT().encode_plus()",
     )
+    has_fixes = True
     invalid = (
-        Invalid("from transformers import AutoTokenizer\ntok = AutoTokenizer.from_pretrained('x')\ntok.encode_plus('hi', return_tensors='pt')"),
+        Invalid(
+            "from transformers import AutoTokenizer\ntok = AutoTokenizer.from_pretrained('x')\ntok.encode_plus('hi', return_tensors='pt')",
+            fixed="from transformers import AutoTokenizer\ntok = AutoTokenizer.from_pretrained('x')\ntok('hi', return_tensors='pt')",
+        ),
         Invalid("import transformers\nclass M:\n    def f(self):\n        return self.tokenizer.encode_plus(text)"),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == "encode_plus" and imports_transformers(self.ctx):
-            self.report(node, "`encode_plus` was removed in transformers v5; call the tokenizer: `tokenizer(...)`")
+            plan = Fix().edit(node, lambda c: c.with_changes(func=c.func.value))
+            self.report(node, "`encode_plus` was removed in transformers v5; call the tokenizer: `tokenizer(...)`", plan=plan)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from migrator.rules.base import Invalid, Rule
+from migrator.rules.base import Fix, Invalid, Rule
+from migrator.rules.options import run_target
 from migrator.rules.transformers_v4.catalog import GPT2_CLASSES, is_transformers_name
 from migrator.rules.types import FixSafety
 
@@ -39,6 +40,7 @@ class Gpt2Class(Rule):
         "from mymodels import GPT2LMHeadModel\nGPT2LMHeadModel()",
         "import transformers\nx = transformers.LlamaForCausalLM",
     )
+    has_fixes = True
     invalid = (
         Invalid("from transformers import GPT2LMHeadModel\nm = GPT2LMHeadModel.from_pretrained('x')"),
         Invalid("import transformers as tf\ntok = tf.GPT2TokenizerFast.from_pretrained('x')"),
@@ -56,7 +58,18 @@ class Gpt2Class(Rule):
             return
         auto = GPT2_CLASSES[name]
         if auto:
-            self.report(node, f"`{name}` only loads GPT-2; use `{auto}` to load the target model")
+            target = run_target(self.ctx)
+            plan = None
+            if target is not None and target.is_hf:
+                plan = Fix()
+                if isinstance(node, cst.Name):
+                    plan.replace(node, cst.Name(auto)).add_import("transformers", auto)
+                    module = qualname.rsplit(".", 1)[0]  # type: ignore[union-attr]
+                    for origin in {module, "transformers"}:
+                        plan.remove_import(origin, name)
+                else:
+                    plan.edit(node, lambda n, new=auto: n.with_changes(attr=cst.Name(new)))
+            self.report(node, f"`{name}` only loads GPT-2; use `{auto}` to load the target model", plan=plan)
         elif name.startswith(("TF", "Flax")):
             self.report(node, f"`{name}` was removed in transformers v5 (TF and JAX support was dropped)", FixSafety.REPORT)
         else:

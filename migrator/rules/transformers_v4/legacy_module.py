@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from migrator.rules.base import Invalid, Rule
+from migrator.rules.base import Fix, Invalid, Rule
 from migrator.rules.names import dotted_name
 from migrator.rules.transformers_v4.catalog import LEGACY_MODULES
 
@@ -40,21 +40,30 @@ class LegacyTransformersModule(Rule):
     """
 
     valid = ("from transformers import GPT2Tokenizer", "from transformers.models.gpt2 import GPT2Model")
+    has_fixes = True
     invalid = (
-        Invalid("from pytorch_transformers import GPT2Tokenizer"),
+        Invalid("from pytorch_transformers import GPT2Tokenizer", fixed="from transformers import GPT2Tokenizer"),
         Invalid("import pytorch_pretrained_bert"),
-        Invalid("from transformers.modeling_gpt2 import GPT2LMHeadModel"),
+        Invalid("import pytorch_transformers as pt", fixed="import transformers as pt"),
+        Invalid("from transformers.modeling_gpt2 import GPT2LMHeadModel", fixed="from transformers import GPT2LMHeadModel"),
     )
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
             old = _legacy(dotted_name(alias.name))
             if old:
-                self.report(alias, f"`{old}` is gone; import from `{LEGACY_MODULES[old]}`")
+                # Only an aliased import can be renamed without touching every use of the module name.
+                plan = None
+                if alias.asname is not None and dotted_name(alias.name) == old:
+                    plan = Fix().edit(alias, lambda a, new=LEGACY_MODULES[old]: a.with_changes(name=cst.Name(new)))
+                self.report(alias, f"`{old}` is gone; import from `{LEGACY_MODULES[old]}`", plan=plan)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if node.relative or node.module is None:
             return
         old = _legacy(dotted_name(node.module))
         if old:
-            self.report(node, f"`{old}` is gone; import from `{LEGACY_MODULES[old]}`")
+            plan = None
+            if dotted_name(node.module) == old:
+                plan = Fix().edit(node, lambda n, new=LEGACY_MODULES[old]: n.with_changes(module=cst.Name(new)))
+            self.report(node, f"`{old}` is gone; import from `{LEGACY_MODULES[old]}`", plan=plan)

@@ -28,13 +28,15 @@ class TorchDtypeArgument(LoaderKeywordRule, Rule):
     Safe: same values, new name.
     """
 
+    has_fixes = True
+    renames = {'torch_dtype': 'dtype'}
     keywords = {"torch_dtype": "`torch_dtype=` is deprecated in transformers v5; use `dtype=`"}
     valid = (
         "from transformers import AutoModel\nAutoModel.from_pretrained('x', dtype='auto')",
         "import torch\ntorch.zeros(3, torch_dtype=None)",
     )
     invalid = (
-        Invalid("import torch\nfrom transformers import AutoModel\nAutoModel.from_pretrained('x', torch_dtype=torch.float16)"),
+        Invalid("import torch\nfrom transformers import AutoModel\nAutoModel.from_pretrained('x', torch_dtype=torch.float16)", fixed="import torch\nfrom transformers import AutoModel\nAutoModel.from_pretrained('x', dtype=torch.float16)"),
         Invalid("from transformers import pipeline\npipeline('text-generation', model='m', torch_dtype='auto')"),
         Invalid("from transformers import AutoModel\nAutoModel.from_pretrained(\n    'x',\n    torch_dtype  # half\n    = 'auto',\n)"),
     )

@@ -28,8 +28,10 @@ class UseAuthTokenArgument(LoaderKeywordRule, Rule):
     Safe: `token=` takes the same values (a string, or True to use the stored login).
     """
 
+    has_fixes = True
+    renames = {'use_auth_token': 'token'}
     keywords = {"use_auth_token": "`use_auth_token=` was removed in transformers v5; use `token=`"}
     valid = ("from transformers import AutoModel\nAutoModel.from_pretrained('x', token=t)",)
     invalid = (
-        Invalid("from transformers import AutoModelForCausalLM\nAutoModelForCausalLM.from_pretrained('x', use_auth_token=True)"),
+        Invalid("from transformers import AutoModelForCausalLM\nAutoModelForCausalLM.from_pretrained('x', use_auth_token=True)", fixed="from transformers import AutoModelForCausalLM\nAutoModelForCausalLM.from_pretrained('x', token=True)"),
     )
