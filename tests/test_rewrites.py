@@ -22,7 +22,7 @@ def test_rewrite_pair(before):
     text = before.read_text()
     fixed, applied = fix_text(str(before), text, ALL, options_for(text))
     assert fixed == after_of(before).read_text()
-    assert applied or "TODO(migrate)" in fixed
+    assert applied or "TODO(migrate)" in fixed or fixed == text  # the last: a pair that must change nothing
 
 
 @pytest.mark.parametrize("before", PAIRS, ids=lambda p: p.name.replace(".before.py", ""))
@@ -107,6 +107,8 @@ def _unexplained_mypy_errors(files: dict[str, str], output: str) -> list[str]:
             continue
         if message.rstrip().endswith("[call-overload]") and "No overload variant" in message and where not in unexpected_keyword:
             continue
+        if 'Module "transformers" has no attribute "GPT2' in message and any("TODO(migrate): HF20" in s for s in source):
+            continue  # GPT-2 classes an API target leaves to a human (flagged below); v5 exports them lazily
         if message.rstrip().endswith("[arg-type]") and 'incompatible type "list[dict[' in message:
             continue  # a user's list of dict literals, inferred as plain dicts rather than the SDK's TypedDicts
         blamed.append(line)
@@ -137,4 +139,4 @@ def test_mypy_accepts_every_migrated_fixture(tmp_path):
     # The check itself can fail: the deliberately wrong file must be caught, and nothing else.
     assert any("request_timeout" in line for line in blamed), proc.stdout
     assert any("contents" in line for line in blamed), proc.stdout
-    assert [line for line in blamed if not line.startswith("deliberately_bad.py")] == [], proc.stdout
+    assert [line for line in blamed if not line.startswith("deliberately_bad.py")] == []
