@@ -163,3 +163,37 @@ def is_legacy_api_call(ctx: RuleContext, call: cst.Call) -> bool:
 
 def describe(resource: str, method: str | None) -> str:
     return f"openai.{resource}" + (f".{method}" if method else "")
+
+
+COMPLETION_ONLY_MODELS = frozenset({
+    "text-davinci-003", "text-davinci-002", "text-davinci-001", "text-curie-001", "text-babbage-001",
+    "text-ada-001", "davinci", "curie", "babbage", "ada", "code-davinci-002", "code-cushman-001",
+    "gpt-3.5-turbo-instruct", "davinci-002", "babbage-002",
+})
+CHAT_INCOMPATIBLE = ("echo", "suffix", "best_of", "logprobs")
+
+
+def converts_to_chat(ctx: RuleContext, call: cst.Call) -> bool:
+    """A v0 ``Completion.create`` on a completion-only model, in a run with a --target: it becomes a
+    chat call (unsafe). Calls using parameters chat does not have are not converted."""
+    key = ("to_chat", id(call))
+    if key not in ctx.memo:
+        from migrator.rules.names import string_value
+        from migrator.rules.options import run_target
+
+        found = legacy_call(ctx, call)
+        result = False
+        if found is not None and found[0] == "Completion" and found[1] in ("create", "acreate") and run_target(ctx):
+            target = run_target(ctx)
+            keywords = {a.keyword.value: a for a in call.args if a.keyword is not None}
+            model = keywords.get("model") or keywords.get("engine")
+            name = string_value(model.value) if model is not None else None
+            result = (
+                target is not None and target.provider.kind == "api"
+                and name in COMPLETION_ONLY_MODELS
+                and "prompt" in keywords and isinstance(keywords["prompt"].value, (cst.SimpleString, cst.Name, cst.FormattedString, cst.ConcatenatedString, cst.BinaryOperation, cst.Call, cst.Attribute, cst.Subscript))
+                and not any(k in keywords for k in CHAT_INCOMPATIBLE)
+                and not any(a.star for a in call.args)
+            )
+        ctx.memo[key] = result
+    return bool(ctx.memo[key])

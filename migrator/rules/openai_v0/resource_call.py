@@ -5,7 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from migrator.rules.base import Fix, Invalid, Rule
-from migrator.rules.openai_v0.catalog import current_method, describe, legacy_call
+from migrator.rules.openai_v0.catalog import CHAT_INCOMPATIBLE, converts_to_chat, current_method, describe, legacy_call
+from migrator.rules.types import FixSafety
 from migrator.rules.openai_v0.clients import client_plan
 from migrator.rules.openai_v0.rewrite import attribute_chain, keyword
 
@@ -84,6 +85,21 @@ def client_call_plan(ctx, node: cst.Call, resource: str, method: str) -> Fix | N
         # v0 returned the bytes; files.content() returns a response whose .content holds them.
         fix.edit(node, lambda call: cst.Attribute(value=call, attr=cst.Name("content")))
     return fix
+
+
+def _prompt_to_messages(call: cst.CSTNode) -> cst.CSTNode:
+    """``prompt=P`` -> ``messages=[{"role": "user", "content": P}]``."""
+    assert isinstance(call, cst.Call)
+    args = []
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "prompt":
+            message = cst.Dict([
+                cst.DictElement(cst.SimpleString('"role"'), cst.SimpleString('"user"'), comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+                cst.DictElement(cst.SimpleString('"content"'), arg.value),
+            ])
+            arg = arg.with_changes(keyword=cst.Name("messages"), value=cst.List([cst.Element(message)]))
+        args.append(arg)
+    return call.with_changes(args=args)
 
 
 def _arguments_carry_over(call: cst.Call) -> bool:
@@ -186,6 +202,16 @@ class LegacyResourceCall(Rule):
         if target is None:
             return
         path, is_async = target
+        if converts_to_chat(self.ctx, node):
+            plan = client_call_plan(self.ctx, node, "ChatCompletion", method)
+            if plan is not None:
+                plan.edit(node, _prompt_to_messages)
+            self.report(node, f"`{describe(resource, method)}` on a completion-only model becomes a chat call for the "
+                              "target (unsafe: chat models answer rather than continue)", FixSafety.UNSAFE, plan)
+            return
         use = f"`await aclient.{path}(...)`" if is_async else f"`client.{path}(...)`"
         plan = client_call_plan(self.ctx, node, resource, method)
-        self.report(node, f"`{describe(resource, method)}` was removed in openai 1.0; use {use}", plan=plan)
+        message = f"`{describe(resource, method)}` was removed in openai 1.0; use {use}"
+        if resource == "Completion" and any(a.keyword is not None and a.keyword.value in CHAT_INCOMPATIBLE for a in node.args):
+            message += " (echo/suffix/best_of/logprobs keep it off chat models)"
+        self.report(node, message, plan=plan)

@@ -8,7 +8,7 @@ import keyword as _keyword
 
 from migrator.rules.base import Fix, Invalid, Rule
 from migrator.rules.names import Scope, string_value
-from migrator.rules.openai_v0.catalog import current_method, is_legacy_api_call, split_qualname
+from migrator.rules.openai_v0.catalog import converts_to_chat, current_method, is_legacy_api_call, split_qualname
 from migrator.rules.types import FixSafety
 
 
@@ -151,6 +151,7 @@ class LegacyResponseAccess(Rule):
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.names: dict[int, set[str]] = {}  # id(scope) -> names bound to v0 values
+        self.chat_names: dict[int, set[str]] = {}  # the subset whose call becomes a chat call (--target)
         self.producers: dict[int, set[str]] = {}  # id(scope) -> names bound to wrappers of v0 methods
         self.done: set[int] = set()
         self.accessed: set[int] = set()  # expressions whose value is used further (x in x.a, x[0], x.f())
@@ -212,16 +213,36 @@ class LegacyResponseAccess(Rule):
             return False
         return any(self._wraps_legacy_method(child) for child in expr.children)
 
-    def _bind(self, target: cst.BaseExpression, legacy: bool) -> None:
+    def _bind(self, target: cst.BaseExpression, legacy: bool, value: cst.BaseExpression | None = None) -> None:
         if isinstance(target, cst.Name):
             names = self._scope_names(self.ctx.scope)
             (names.add if legacy else names.discard)(target.value)
+            chat = self.chat_names.setdefault(id(self.ctx.scope), set())
+            (chat.add if legacy and value is not None and self._from_chat_conversion(value) else chat.discard)(target.value)
+
+    def _from_chat_conversion(self, expr: cst.BaseExpression) -> bool:
+        root = _chain_root(expr)
+        if isinstance(root, cst.Await):
+            root = root.expression
+        if isinstance(root, cst.Call):
+            return converts_to_chat(self.ctx, root)
+        return isinstance(root, cst.Name) and root.value in self.chat_names.get(id(self.ctx.scope), ())
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.accessed.add(id(node.value))
+        # `.text` of a completion choice is `.message.content` once the call became a chat call.
+        if node.attr.value == "text" and id(node) not in self.done and self._from_chat_conversion(node.value):
+            self._claim(node)
+            plan = Fix().edit(node, lambda n: to_attributes(n.with_changes(
+                value=cst.Attribute(value=n.value, attr=cst.Name("message")), attr=cst.Name("content"))))
+            self.report(node, "completion choices have `.text`; the chat call returns `.message.content`",
+                        FixSafety.UNSAFE, plan)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         legacy = self.is_legacy(node.value)
         producer = not legacy and self._wraps_legacy_method(node.value)
         for target in node.targets:
-            self._bind(target.target, legacy)
+            self._bind(target.target, legacy, node.value)
             if isinstance(target.target, cst.Name):
                 names = self.producers.setdefault(id(self.ctx.scope), set())
                 (names.add if producer else names.discard)(target.target.value)
@@ -262,14 +283,16 @@ class LegacyResponseAccess(Rule):
             self.done.add(id(expr))
             expr = expr.func if isinstance(expr, cst.Call) else expr.value
 
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.accessed.add(id(node.value))
-
     def visit_Subscript(self, node: cst.Subscript) -> None:
         self.accessed.add(id(node.value))
         if id(node) in self.done or not _has_string_key(node) or not self.is_legacy(node):
             return
         self._claim(node)
+        if _string_key(node) == "text" and self._from_chat_conversion(node.value):
+            plan = Fix().edit(node, lambda n: cst.Attribute(
+                value=cst.Attribute(value=to_attributes(n.value), attr=cst.Name("message")), attr=cst.Name("content")))
+            self.report(node, "completion choices have `text`; the chat call returns `.message.content`", FixSafety.UNSAFE, plan)
+            return
         plan = Fix().edit(node, to_attributes) if _convertible(node) else None
         self.report(node, "v0 responses were dicts; current responses are objects: use attribute access", plan=plan)
 
