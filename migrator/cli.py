@@ -21,6 +21,8 @@ def file_options(func):
     """Options shared by every command that walks files."""
     options = [
         click.argument("paths", nargs=-1, type=click.Path()),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                     help="A pyproject.toml to read [tool.migrate] from (default: the nearest one above PATHS)."),
         click.option("--select", multiple=True, help="Rule codes or prefixes to enable (replaces the defaults)."),
         click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable in addition."),
         click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable."),
@@ -35,6 +37,63 @@ def file_options(func):
     return func
 
 
+class Settings:
+    """Command-line flags merged over ``[tool.migrate]``: flags win, lists given on both are extended."""
+
+    def __init__(self, paths, config_path, select, extend_select, ignore, exclude, extend_exclude, force_exclude,
+                 no_respect_gitignore, **fix_flags) -> None:
+        from migrator.engine.config import ConfigError, resolve_config
+
+        try:
+            self.config = resolve_config(paths or ("."), config_path)
+        except ConfigError as exc:
+            raise click.UsageError(str(exc)) from None
+        config = self.config
+        try:
+            self.rules = select_rules(
+                _split(select) or config.select,
+                config.ignore + _split(ignore),
+                config.extend_select + _split(extend_select),
+            )
+        except SelectionError as exc:
+            where = f" ({config.path})" if config.path and not (select or ignore or extend_select) else ""
+            raise click.UsageError(f"{exc}{where}") from None
+        self.codes = [entry.code for entry in self.rules]
+        self.discovery = DiscoveryOptions(
+            exclude=_split(exclude) or config.exclude or DEFAULT_EXCLUDE,
+            extend_exclude=config.extend_exclude + _split(extend_exclude),
+            force_exclude=force_exclude,
+            respect_gitignore=not no_respect_gitignore,
+        )
+        self.paths = list(paths) or ["."]
+        self.fix_flags = fix_flags
+
+    def codes_for(self, path: str) -> tuple[str, ...]:
+        ignored = self.config.ignored_for(path)
+        return tuple(c for c in self.codes if not any(c.startswith(i) for i in ignored))
+
+    def fix_options(self):
+        from migrator.engine.fixer import FixOptions
+        from migrator.targets import TargetError, parse_target
+
+        flags, config = self.fix_flags, self.config
+        target = flags.get("target") or config.target
+        if target:
+            try:
+                parse_target(target)
+            except TargetError as exc:
+                raise click.UsageError(str(exc)) from None
+        pick = lambda flag, configured, default: (  # noqa: E731
+            flag if flag is not None else configured if configured is not None else default
+        )
+        return FixOptions(
+            unsafe=pick(flags.get("unsafe_fixes"), config.unsafe_fixes, False),
+            client_style=pick(flags.get("client_style"), config.client_style, "client"),
+            target=target,
+            shim=pick(flags.get("shim"), config.shim, True),
+        )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="migrate")
 def main() -> None:
@@ -45,28 +104,18 @@ def main() -> None:
 @file_options
 @click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
-def scan(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude, no_respect_gitignore, jobs,
-         output_format, quiet) -> None:
+def scan(paths, output_format, quiet, **options) -> None:
     """Report every legacy site under PATHS (default: the current directory).
 
     Exit status: 0 nothing found, 1 legacy code found, 2 usage error or a file that could not be analysed.
     """
     from migrator.output.report import ScanReport
 
-    try:
-        rules = select_rules(_split(select), _split(ignore), _split(extend_select))
-    except SelectionError as exc:
-        raise click.UsageError(str(exc)) from None
-    options = DiscoveryOptions(
-        exclude=_split(exclude) if exclude else DEFAULT_EXCLUDE,
-        extend_exclude=_split(extend_exclude),
-        force_exclude=force_exclude,
-        respect_gitignore=not no_respect_gitignore,
-    )
-    found = discover(list(paths) or ["."], options)
+    jobs = options.pop("jobs")
+    settings = Settings(paths, **options)
+    found = discover(settings.paths, settings.discovery)
     report = ScanReport(errors=list(found.errors))
-    codes = [entry.code for entry in rules]
-    for result in analyse_paths(found.files, codes, jobs):
+    for result in analyse_paths(found.files, settings.codes, jobs, codes_for=settings.codes_for):
         report.add(result)
 
     if output_format == "json":
@@ -88,58 +137,40 @@ def scan(paths, select, extend_select, ignore, exclude, extend_exclude, force_ex
     sys.exit(report.exit_code())
 
 
-def _fix_run(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude, no_respect_gitignore,
-             jobs, unsafe_fixes, client_style, target=None, shim=True):
-    from migrator.engine.fixer import FixOptions, fix_paths
-    from migrator.targets import TargetError, parse_target
+def _fix_run(paths, options):
+    from migrator.engine.fixer import fix_paths
 
-    if target:
-        try:
-            parse_target(target)
-        except TargetError as exc:
-            raise click.UsageError(str(exc)) from None
-
-    try:
-        rules = select_rules(_split(select), _split(ignore), _split(extend_select))
-    except SelectionError as exc:
-        raise click.UsageError(str(exc)) from None
-    options = DiscoveryOptions(
-        exclude=_split(exclude) if exclude else DEFAULT_EXCLUDE,
-        extend_exclude=_split(extend_exclude),
-        force_exclude=force_exclude,
-        respect_gitignore=not no_respect_gitignore,
-    )
-    found = discover(list(paths) or ["."], options)
-    fix_options = FixOptions(unsafe=unsafe_fixes, client_style=client_style, target=target, shim=shim)
-    results = list(fix_paths(found.files, [e.code for e in rules], fix_options, jobs))
+    jobs = options.pop("jobs")
+    fix_flags = {k: options.pop(k) for k in ("unsafe_fixes", "client_style", "target", "shim")}
+    settings = Settings(paths, **options, **fix_flags)
+    found = discover(settings.paths, settings.discovery)
+    results = list(fix_paths(found.files, settings.codes, settings.fix_options(), jobs, codes_for=settings.codes_for))
     return found, results
 
 
 def fix_options(func):
-    func = click.option("--shim/--no-shim", default=True, show_default=True,
+    func = click.option("--shim/--no-shim", default=None,
                         help="With an hf: target, wrap model ids as resolve_model(...) so tests load GPT-2 "
-                             "when MIGRATE_BACKEND=local.")(func)
+                             "when MIGRATE_BACKEND=local (default: on).")(func)
     func = click.option("--target", default=None, metavar="PROVIDER[:MODEL]",
                         help="Move code to this provider and model (see `migrate targets`).")(func)
-    func = click.option("--client-style", type=click.Choice(["client", "module"]), default="client", show_default=True,
-                        help="client: build OpenAI()/AsyncOpenAI() once per module; module: keep the module-level "
-                             "client of the current SDK (the smallest diff).")(func)
-    func = click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes marked unsafe.")(func)
+    func = click.option("--client-style", type=click.Choice(["client", "module"]), default=None,
+                        help="client (default): build OpenAI()/AsyncOpenAI() once per module; module: keep the "
+                             "module-level client of the current SDK (the smallest diff).")(func)
+    func = click.option("--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply fixes marked unsafe.")(func)
     return file_options(func)
 
 
 @main.command()
 @fix_options
-def diff(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude, no_respect_gitignore, jobs,
-         unsafe_fixes, client_style, target, shim) -> None:
+def diff(paths, **options) -> None:
     """Show the rewrites as a unified diff; write nothing.
 
     Exit status: 0 no change, 1 there are changes, 2 usage error or a file that could not be analysed.
     """
     from migrator.output.diff import unified_diff
 
-    found, results = _fix_run(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude,
-                              no_respect_gitignore, jobs, unsafe_fixes, client_style, target, shim)
+    found, results = _fix_run(paths, options)
     changed = 0
     for result in results:
         if result.changed:
@@ -155,8 +186,7 @@ def diff(paths, select, extend_select, ignore, exclude, extend_exclude, force_ex
 
 @main.command()
 @fix_options
-def apply(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude, no_respect_gitignore, jobs,
-          unsafe_fixes, client_style, target, shim) -> None:
+def apply(paths, **options) -> None:
     """Rewrite legacy code in place, then list what still needs a human.
 
     Exit status: 0 nothing legacy remains, 1 findings remain, 2 usage error or a file that failed.
@@ -165,8 +195,7 @@ def apply(paths, select, extend_select, ignore, exclude, extend_exclude, force_e
     from migrator.engine.writer import write_atomic
     from migrator.output.text import finding_line
 
-    found, results = _fix_run(paths, select, extend_select, ignore, exclude, extend_exclude, force_exclude,
-                              no_respect_gitignore, jobs, unsafe_fixes, client_style, target, shim)
+    found, results = _fix_run(paths, options)
     errors = list(found.errors)
     fixed = files = 0
     remaining = []

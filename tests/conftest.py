@@ -9,6 +9,9 @@ FIXTURES = ROOT / "fixtures"
 
 # Tests never reach the network for models.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Subprocesses (`python -m migrator`, `migrate serve`, nested pytest) import this working tree, whatever
+# copy of the package happens to be installed.
+os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
 
 
 @pytest.fixture

@@ -143,15 +143,18 @@ def fix_file(path: str, codes: Sequence[str], options: FixOptions = FixOptions()
     return result
 
 
-def fix_paths(paths: Sequence[str], codes: Sequence[str], options: FixOptions, jobs: int | None = None) -> Iterator[FileFix]:
-    """:func:`fix_file` over many files, in a process pool when there are several; in path order."""
+def fix_paths(
+    paths: Sequence[str], codes: Sequence[str], options: FixOptions, jobs: int | None = None, codes_for=None
+) -> Iterator[FileFix]:
+    """:func:`fix_file` over many files, in a process pool when there are several; in path order.
+    ``codes_for(path)``, when given, narrows the rules per file (per-file-ignores)."""
     jobs = min(jobs or default_jobs(), len(paths))
+    per_file = [(path, tuple(codes_for(path)) if codes_for else tuple(codes)) for path in paths]
     if jobs <= 1:
-        for path in paths:
-            yield fix_file(path, codes, options)
+        for path, file_codes in per_file:
+            yield fix_file(path, file_codes, options)
         return
-    codes = tuple(codes)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
-        futures = [pool.submit(fix_file, path, codes, options) for path in paths]
+        futures = [pool.submit(fix_file, path, file_codes, options) for path, file_codes in per_file]
         for future in futures:
             yield future.result()

@@ -119,12 +119,15 @@ def _pool_context():
     return None
 
 
-def analyse_paths(paths: Sequence[str], codes: Sequence[str], jobs: int | None = None) -> Iterator[FileResult]:
+def analyse_paths(
+    paths: Sequence[str], codes: Sequence[str], jobs: int | None = None, codes_for=None
+) -> Iterator[FileResult]:
     """Analyse ``paths`` and yield results in the order of ``paths``.
 
     Reading and pre-filtering run here, in the parent (they are cheap, and most files stop there). Files
     that need parsing are handed to a worker pool as soon as they are found, so triage overlaps parsing;
     the pool starts with the first such file, so a tree without legacy code never forks or imports libcst.
+    ``codes_for(path)``, when given, narrows the rules per file (per-file-ignores).
     """
     codes = tuple(codes)
     jobs = jobs or default_jobs()
@@ -133,7 +136,7 @@ def analyse_paths(paths: Sequence[str], codes: Sequence[str], jobs: int | None =
     slots: list[FileResult | Future[FileResult]] = []
     try:
         for path in paths:
-            result, candidates, text = _triage(path, codes)
+            result, candidates, text = _triage(path, tuple(codes_for(path)) if codes_for else codes)
             if not candidates:
                 slots.append(result)
             elif not use_pool:
