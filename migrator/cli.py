@@ -102,9 +102,11 @@ def main() -> None:
 
 @main.command()
 @file_options
-@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--output-format", type=click.Choice(["text", "json", "github", "sarif", "junit"]), default="text",
+              show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
-def scan(paths, output_format, quiet, **options) -> None:
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when legacy code is found (2 still means an error).")
+def scan(paths, output_format, quiet, exit_zero, **options) -> None:
     """Report every legacy site under PATHS (default: the current directory).
 
     Exit status: 0 nothing found, 1 legacy code found, 2 usage error or a file that could not be analysed.
@@ -122,6 +124,12 @@ def scan(paths, output_format, quiet, **options) -> None:
         from migrator.output.json_format import render_json
 
         click.echo(render_json(report))
+    elif output_format in ("github", "sarif", "junit"):
+        from migrator.output import ci_formats
+
+        rendered = getattr(ci_formats, f"render_{output_format}")(report)
+        if rendered:
+            click.echo(rendered)
     else:
         from migrator.output.text import render_errors, render_findings, render_summary
 
@@ -134,13 +142,16 @@ def scan(paths, output_format, quiet, **options) -> None:
                 click.echo("")
             for line in render_summary(report):
                 click.echo(line)
-    sys.exit(report.exit_code())
+    code = report.exit_code()
+    sys.exit(0 if exit_zero and code == 1 else code)
 
 
 def _fix_run(paths, options):
     from migrator.engine.fixer import fix_paths
 
     jobs = options.pop("jobs")
+    options.pop("exit_zero", None)
+    options.pop("exit_non_zero_on_fix", None)
     fix_flags = {k: options.pop(k) for k in ("unsafe_fixes", "client_style", "target", "shim")}
     settings = Settings(paths, **options, **fix_flags)
     found = discover(settings.paths, settings.discovery)
@@ -149,6 +160,7 @@ def _fix_run(paths, options):
 
 
 def fix_options(func):
+    func = click.option("--exit-zero", is_flag=True, help="Exit 0 even when changes or legacy code remain.")(func)
     func = click.option("--shim/--no-shim", default=None,
                         help="With an hf: target, wrap model ids as resolve_model(...) so tests load GPT-2 "
                              "when MIGRATE_BACKEND=local (default: on).")(func)
@@ -164,6 +176,7 @@ def fix_options(func):
 @main.command()
 @fix_options
 def diff(paths, **options) -> None:
+    exit_zero = options["exit_zero"]
     """Show the rewrites as a unified diff; write nothing.
 
     Exit status: 0 no change, 1 there are changes, 2 usage error or a file that could not be analysed.
@@ -181,11 +194,12 @@ def diff(paths, **options) -> None:
     for path, reason in errors:
         click.echo(f"{click.style('error', fg='red', bold=True)}: {path}: {reason}", err=True)
     click.echo(f"{changed} file{'s' * (changed != 1)} would be rewritten.", err=True)
-    sys.exit(2 if errors else 1 if changed else 0)
+    sys.exit(2 if errors else 1 if changed and not exit_zero else 0)
 
 
 @main.command()
 @fix_options
+@click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when anything was rewritten (for pre-commit).")
 def apply(paths, **options) -> None:
     """Rewrite legacy code in place, then list what still needs a human.
 
@@ -195,6 +209,7 @@ def apply(paths, **options) -> None:
     from migrator.engine.writer import write_atomic
     from migrator.output.text import finding_line
 
+    exit_zero, on_fix = options["exit_zero"], options["exit_non_zero_on_fix"]
     found, results = _fix_run(paths, options)
     errors = list(found.errors)
     fixed = files = 0
@@ -222,7 +237,9 @@ def apply(paths, **options) -> None:
             click.echo(finding_line(finding))
     for path, reason in errors:
         click.echo(f"{click.style('error', fg='red', bold=True)}: {path}: {reason}", err=True)
-    sys.exit(2 if errors else 1 if remaining else 0)
+    if errors:
+        sys.exit(2)
+    sys.exit(1 if (remaining and not exit_zero) or (on_fix and files) else 0)
 
 
 @main.command()

@@ -93,7 +93,7 @@ def fix_text(path: str, text: str, codes: Sequence[str], options: FixOptions = F
             plan = ctx.fixes.get(index)
             if plan is None or not (plan.annotation or _applicable(finding, options)):
                 continue
-            if suppressions and is_suppressed(finding.code, [finding.line], suppressions):
+            if suppressions and is_suppressed(finding.code, [finding.line, finding.statement_line], suppressions):
                 continue
             plans.append(plan)
             if not plan.annotation:

@@ -66,7 +66,7 @@ def analyse_text(path: str, text: str, codes: tuple[str, ...] | list[str], prefi
         return result
     suppressions = parse_suppressions(text)
     for finding in findings:
-        if suppressions and is_suppressed(finding.code, [finding.line], suppressions):
+        if suppressions and is_suppressed(finding.code, [finding.line, finding.statement_line], suppressions):
             result.suppressed += 1
         else:
             result.findings.append(finding)

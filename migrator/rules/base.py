@@ -139,6 +139,7 @@ class RuleContext:
                 end_line=where.end.line,
                 end_column=where.end.column + 1,
                 fix=fix,
+                statement_line=self.position(self.statements[-1]).start.line if self.statements else where.start.line,
             )
         )
 

@@ -26,6 +26,7 @@ class Finding:
     end_line: int = 0
     end_column: int = 0
     fix: FixSafety = FixSafety.REPORT
+    statement_line: int = 0  # first line of the enclosing statement: a suppression comment may stand there
 
     @property
     def fixable(self) -> bool:
