@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from migrator.engine.gitignore import IgnoreFile, inherited_ignores, is_ignored, load_ignore_file
 from migrator.engine.globs import compile_glob
 
-PYTHON_SUFFIXES = (".py", ".pyi")
+PYTHON_SUFFIXES = (".py", ".pyi", ".ipynb")
 
 DEFAULT_EXCLUDE = (
     ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache",

@@ -7,6 +7,7 @@ can never leave a file that does not parse; on any failure the file is left exac
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -115,8 +116,46 @@ def fix_text(path: str, text: str, codes: Sequence[str], options: FixOptions = F
     return current, sorted(fixed)
 
 
+def fix_notebook(path: str, codes: Sequence[str], options: FixOptions) -> FileFix:
+    """Rewrite a notebook's code cells; outputs, metadata and JSON formatting are kept."""
+    from migrator.engine.notebook import read_notebook
+    from migrator.engine.runner import analyse_notebook
+
+    result = FileFix(path=path)
+    try:
+        notebook = read_notebook(path)
+        result.source = Source(path=path, text=notebook.raw, encoding="utf-8", bom=False)
+        text = notebook.to_python()
+        new_text, result.fixed = fix_text(path, text, codes, options)
+        if new_text != text:
+            result.new_text = notebook.from_python(new_text)
+    except SourceError as exc:
+        result.error = str(exc)
+        return result
+    except Exception as exc:  # noqa: BLE001 - one file's failure must not end the run
+        result.error = f"internal error while fixing: {type(exc).__name__}: {exc}"
+        return result
+    if result.new_text is not None:
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("w", suffix=".ipynb", delete=False, encoding="utf-8") as tmp:
+            tmp.write(result.new_text)
+        try:
+            remaining = analyse_notebook(tmp.name, list(codes))
+        finally:
+            os.unlink(tmp.name)
+        remaining.findings = [f.__class__(**{**f.__dict__, "path": f.path.replace(tmp.name, path)}) for f in remaining.findings]
+        remaining.path = path
+    else:
+        remaining = analyse_notebook(path, list(codes))
+    result.remaining = remaining
+    return result
+
+
 def fix_file(path: str, codes: Sequence[str], options: FixOptions = FixOptions()) -> FileFix:
     """Compute the rewrite of one file (nothing is written). Never raises."""
+    if path.endswith(".ipynb"):
+        return fix_notebook(path, codes, options)
     result = FileFix(path=path)
     try:
         result.source = read_source(path)

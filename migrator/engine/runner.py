@@ -34,6 +34,8 @@ def analyse_file(path: str, codes: tuple[str, ...]) -> FileResult:
 
 def _triage(path: str, codes: tuple[str, ...]) -> tuple[FileResult, list[str], str]:
     """Read and pre-filter: the cheap part. Returns the result so far, the rules to run and the text."""
+    if path.endswith(".ipynb"):
+        return _triage_notebook(path, codes)
     try:
         source = read_source(path)
     except SourceError as exc:
@@ -43,8 +45,46 @@ def _triage(path: str, codes: tuple[str, ...]) -> tuple[FileResult, list[str], s
     return FileResult(path=path), _prefilter(codes).candidate_rules(source.text), source.text
 
 
+def _triage_notebook(path: str, codes: tuple[str, ...]) -> tuple[FileResult, list[str], str]:
+    from migrator.engine.notebook import read_notebook
+
+    try:
+        text = read_notebook(path).to_python()
+    except SourceError as exc:
+        return FileResult(path=path, error=str(exc)), [], ""
+    return FileResult(path=path), _prefilter(codes).candidate_rules(text), text
+
+
+def analyse_notebook(path: str, codes: list[str]) -> FileResult:
+    """Analyse a notebook's code cells; findings point at ``path:cell N`` and the line in that cell."""
+    import dataclasses
+
+    from migrator.engine.notebook import read_notebook
+
+    try:
+        notebook = read_notebook(path)
+    except SourceError as exc:
+        return FileResult(path=path, error=str(exc))
+    result = analyse_text(path, notebook.to_python(), codes, prefilter=False)
+    findings = []
+    for finding in result.findings:
+        where = notebook.locate(finding.line)
+        if where is None:
+            continue
+        cell, line = where
+        end = notebook.locate(finding.end_line) or (cell, line)
+        findings.append(dataclasses.replace(finding, path=f"{path}:cell {cell}", line=line,
+                                            end_line=end[1] if end[0] == cell else line))
+    result.findings = findings
+    if result.error:
+        result.error = f"{result.error} (in the notebook's code cells)"
+    return result
+
+
 def _parse_candidate(path: str, codes: list[str]) -> FileResult:
     """Worker side of :func:`analyse_paths`: the file passed triage in the parent, so parse it."""
+    if path.endswith(".ipynb"):
+        return analyse_notebook(path, codes)
     try:
         source = read_source(path)
     except SourceError as exc:  # changed or vanished since triage
@@ -140,7 +180,8 @@ def analyse_paths(
             if not candidates:
                 slots.append(result)
             elif not use_pool:
-                slots.append(analyse_text(path, text, candidates, prefilter=False))
+                slots.append(_parse_candidate(path, candidates) if path.endswith(".ipynb")
+                             else analyse_text(path, text, candidates, prefilter=False))
             else:
                 if pool is None:
                     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context())
