@@ -37,6 +37,9 @@ def file_options(func):
     return func
 
 
+SLOW_SECONDS = 0.25  # `scan -v` names files that took at least this long to parse and check
+
+
 class Settings:
     """Command-line flags merged over ``[tool.migrate]``: flags win, lists given on both are extended."""
 
@@ -106,7 +109,8 @@ def main() -> None:
               show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when legacy code is found (2 still means an error).")
-def scan(paths, output_format, quiet, exit_zero, **options) -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Also list files that took long to analyse.")
+def scan(paths, output_format, quiet, exit_zero, verbose, **options) -> None:
     """Report every legacy site under PATHS (default: the current directory).
 
     Exit status: 0 nothing found, 1 legacy code found, 2 usage error or a file that could not be analysed.
@@ -116,9 +120,18 @@ def scan(paths, output_format, quiet, exit_zero, **options) -> None:
     jobs = options.pop("jobs")
     settings = Settings(paths, **options)
     found = discover(settings.paths, settings.discovery)
+    from migrator.output.progress import with_progress
+
     report = ScanReport(errors=list(found.errors))
-    for result in analyse_paths(found.files, settings.codes, jobs, codes_for=settings.codes_for):
+    slow = []
+    results = analyse_paths(found.files, settings.codes, jobs, codes_for=settings.codes_for)
+    for result in with_progress(results, len(found.files), "Scanning", enabled=not quiet):
         report.add(result)
+        if result.seconds >= SLOW_SECONDS:
+            slow.append(result)
+    if verbose:
+        for result in sorted(slow, key=lambda r: -r.seconds):
+            click.echo(f"slow: {result.path}: {result.seconds:.2f}s", err=True)
 
     if output_format == "json":
         from migrator.output.json_format import render_json
@@ -153,10 +166,12 @@ def _fix_run(paths, options):
     options.pop("exit_zero", None)
     options.pop("exit_non_zero_on_fix", None)
     fix_flags = {k: options.pop(k) for k in ("unsafe_fixes", "client_style", "target", "shim")}
+    from migrator.output.progress import with_progress
+
     settings = Settings(paths, **options, **fix_flags)
     found = discover(settings.paths, settings.discovery)
-    results = list(fix_paths(found.files, settings.codes, settings.fix_options(), jobs, codes_for=settings.codes_for))
-    return found, results
+    results = fix_paths(found.files, settings.codes, settings.fix_options(), jobs, codes_for=settings.codes_for)
+    return found, list(with_progress(results, len(found.files), "Migrating", enabled=True)), settings
 
 
 def fix_options(func):
@@ -183,7 +198,7 @@ def diff(paths, **options) -> None:
     """
     from migrator.output.diff import unified_diff
 
-    found, results = _fix_run(paths, options)
+    found, results, _ = _fix_run(paths, options)
     changed = 0
     for result in results:
         if result.changed:
@@ -200,7 +215,8 @@ def diff(paths, **options) -> None:
 @main.command()
 @fix_options
 @click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when anything was rewritten (for pre-commit).")
-def apply(paths, **options) -> None:
+@click.option("-i", "--interactive", is_flag=True, help="Show each file's diff and ask before writing it (terminal only).")
+def apply(paths, interactive, **options) -> None:
     """Rewrite legacy code in place, then list what still needs a human.
 
     Exit status: 0 nothing legacy remains, 1 findings remain, 2 usage error or a file that failed.
@@ -210,7 +226,10 @@ def apply(paths, **options) -> None:
     from migrator.output.text import finding_line
 
     exit_zero, on_fix = options["exit_zero"], options["exit_non_zero_on_fix"]
-    found, results = _fix_run(paths, options)
+    if interactive and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise click.UsageError("--interactive needs a terminal; use `migrate diff` to review changes in a pipe")
+    found, results, settings = _fix_run(paths, options)
+    quit_rest = False
     errors = list(found.errors)
     fixed = files = 0
     remaining = []
@@ -218,6 +237,21 @@ def apply(paths, **options) -> None:
         if result.error:
             errors.append((result.path, result.error))
             continue
+        if result.changed and interactive:
+            from migrator.engine.runner import analyse_text
+            from migrator.output.diff import unified_diff
+
+            answer = "n"
+            if not quit_rest:
+                for line in unified_diff(result.path, result.source.text, result.new_text):
+                    click.echo(line)
+                answer = click.prompt(f"Apply to {result.path}? [y]es, [n]o, [q]uit", type=click.Choice(["y", "n", "q"]),
+                                      show_choices=False)
+                quit_rest = answer == "q"
+            if answer != "y":  # keep the file as it is; its findings remain
+                kept = analyse_text(result.path, result.source.text, settings.codes_for(result.path))
+                remaining.extend(kept.findings)
+                continue
         if result.changed:
             try:
                 write_atomic(result.path, result.source.encode(result.new_text))

@@ -19,3 +19,4 @@ class FileResult:
     parsed: bool = False  # passed the pre-filter and went through libcst
     suppressed: int = 0  # findings silenced by inline comments
     skipped: str | None = None  # reason a file was deliberately not analysed (e.g. @generated)
+    seconds: float = 0.0  # time spent parsing and running rules

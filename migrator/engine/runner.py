@@ -83,13 +83,19 @@ def analyse_notebook(path: str, codes: list[str]) -> FileResult:
 
 def _parse_candidate(path: str, codes: list[str]) -> FileResult:
     """Worker side of :func:`analyse_paths`: the file passed triage in the parent, so parse it."""
+    import time
+
+    start = time.perf_counter()
     if path.endswith(".ipynb"):
-        return analyse_notebook(path, codes)
-    try:
-        source = read_source(path)
-    except SourceError as exc:  # changed or vanished since triage
-        return FileResult(path=path, error=str(exc))
-    return analyse_text(path, source.text, codes, prefilter=False)
+        result = analyse_notebook(path, codes)
+    else:
+        try:
+            source = read_source(path)
+        except SourceError as exc:  # changed or vanished since triage
+            return FileResult(path=path, error=str(exc))
+        result = analyse_text(path, source.text, codes, prefilter=False)
+    result.seconds = time.perf_counter() - start
+    return result
 
 
 def analyse_text(path: str, text: str, codes: tuple[str, ...] | list[str], prefilter: bool = True) -> FileResult:
@@ -180,8 +186,7 @@ def analyse_paths(
             if not candidates:
                 slots.append(result)
             elif not use_pool:
-                slots.append(_parse_candidate(path, candidates) if path.endswith(".ipynb")
-                             else analyse_text(path, text, candidates, prefilter=False))
+                slots.append(_parse_candidate(path, candidates))
             else:
                 if pool is None:
                     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context())
