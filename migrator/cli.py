@@ -296,6 +296,32 @@ def serve(model, host, port) -> None:
 
 
 @main.command()
+@file_options
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write here (default: stdout).")
+def report(paths, fmt, output, **options) -> None:
+    """Write a migration report: totals, a table per file, and the work left for humans."""
+    from migrator.output.migration_report import render_report
+    from migrator.output.report import ScanReport
+
+    jobs = options.pop("jobs")
+    settings = Settings(paths, **options)
+    found = discover(settings.paths, settings.discovery)
+    scanned = ScanReport(errors=list(found.errors))
+    for result in analyse_paths(found.files, settings.codes, jobs, codes_for=settings.codes_for):
+        scanned.add(result)
+    text = render_report(scanned, fmt)
+    if output:
+        from migrator.engine.writer import write_new
+
+        write_new(output, text.encode("utf-8"))
+        click.echo(f"Wrote {output}: {len(scanned.findings)} legacy sites in {scanned.files_with_findings} files.", err=True)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(2 if scanned.errors else 0)
+
+
+@main.command()
 def targets() -> None:
     """List the providers `--target PROVIDER[:MODEL]` accepts, with their defaults."""
     from migrator.targets import PROVIDERS

@@ -23,7 +23,8 @@ def environment():
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
-        autoescape=False,
+        # HTML templates escape by default; code and Markdown templates are emitted as written.
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
     )
 
 
