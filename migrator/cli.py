@@ -286,7 +286,7 @@ def serve(model, host, port) -> None:
         from migrator.runtime.backend import ModelUnavailable
         from migrator.runtime.server import serve as run_server
     except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise click.ClickException(f"the runtime extra is not installed ({exc}): pip install 'migrate-llm[runtime]'")
+        raise click.ClickException(f"the runtime extra is not installed ({exc}): pip install 'migrate-llm[runtime]'") from None
     try:
         run_server(model, host, port, echo=lambda line: click.echo(line, err=True))
     except ModelUnavailable as exc:

@@ -4,7 +4,6 @@ import asyncio
 import base64
 import json
 import os
-import socket
 import struct
 import subprocess
 import sys

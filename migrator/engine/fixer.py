@@ -116,24 +116,33 @@ def fix_text(path: str, text: str, codes: Sequence[str], options: FixOptions = F
     return current, sorted(fixed)
 
 
+def _guarded(result: FileFix, work) -> bool:
+    """Run ``work()``; a failure becomes ``result.error`` (one file's failure never ends the run)."""
+    try:
+        work()
+    except SourceError as exc:
+        result.error = str(exc)
+    except Exception as exc:  # noqa: BLE001
+        result.error = f"internal error while fixing: {type(exc).__name__}: {exc}"
+    return result.error is None
+
+
 def fix_notebook(path: str, codes: Sequence[str], options: FixOptions) -> FileFix:
     """Rewrite a notebook's code cells; outputs, metadata and JSON formatting are kept."""
     from migrator.engine.notebook import read_notebook
     from migrator.engine.runner import analyse_notebook
 
     result = FileFix(path=path)
-    try:
+
+    def work() -> None:
         notebook = read_notebook(path)
         result.source = Source(path=path, text=notebook.raw, encoding="utf-8", bom=False)
         text = notebook.to_python()
         new_text, result.fixed = fix_text(path, text, codes, options)
         if new_text != text:
             result.new_text = notebook.from_python(new_text)
-    except SourceError as exc:
-        result.error = str(exc)
-        return result
-    except Exception as exc:  # noqa: BLE001 - one file's failure must not end the run
-        result.error = f"internal error while fixing: {type(exc).__name__}: {exc}"
+
+    if not _guarded(result, work):
         return result
     if result.new_text is not None:
         import tempfile
@@ -166,14 +175,10 @@ def fix_file(path: str, codes: Sequence[str], options: FixOptions = FixOptions()
         result.remaining = FileResult(path=path, skipped="generated")
         return result
     text = result.source.text
-    try:
-        new_text, result.fixed = fix_text(path, text, codes, options)
-    except SourceError as exc:
-        result.error = str(exc)
+    fixed: list[str] = []
+    if not _guarded(result, lambda: fixed.append(fix_text(path, text, codes, options))):  # type: ignore[arg-type]
         return result
-    except Exception as exc:  # noqa: BLE001 - one file's failure must not end the run
-        result.error = f"internal error while fixing: {type(exc).__name__}: {exc}"
-        return result
+    new_text, result.fixed = fixed[0]  # type: ignore[misc]
     if new_text != text:
         result.new_text = new_text
     result.remaining = analyse_text(path, new_text, tuple(codes))

@@ -7,10 +7,7 @@ import stat
 import tempfile
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    """Replace the file at ``path`` (the file a symlink points to, not the link) with ``data``."""
-    target = os.path.realpath(path)
-    mode = stat.S_IMODE(os.stat(target).st_mode)
+def _replace(target: str, data: bytes, mode: int) -> None:
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".migrate-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -27,18 +24,12 @@ def write_atomic(path: str, data: bytes) -> None:
         raise
 
 
+def write_atomic(path: str, data: bytes) -> None:
+    """Replace the file at ``path`` (the file a symlink points to, not the link) with ``data``."""
+    target = os.path.realpath(path)
+    _replace(target, data, stat.S_IMODE(os.stat(target).st_mode))
+
+
 def write_new(path: str, data: bytes) -> None:
     """Write a file that may not exist yet (reports), atomically."""
-    target = os.path.abspath(path)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".migrate-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    _replace(os.path.abspath(path), data, 0o644)
