@@ -52,6 +52,7 @@ def test_wheel_ships_templates_and_every_package(tmp_path):
         assert f"migrator/templates/{template.relative_to(ROOT / 'templates').as_posix()}" in names
     for module in (ROOT / "migrator").rglob("*.py"):
         assert module.relative_to(ROOT).as_posix() in names
+    assert "migrator/targets/providers.toml" in names
     assert any(n.endswith("entry_points.txt") for n in names)
 
 
