@@ -203,8 +203,12 @@ def diff(paths, **options) -> None:
     for result in results:
         if result.changed:
             changed += 1
-            for line in unified_diff(result.path, result.source.text, result.new_text):
-                click.echo(line)
+            # A notebook is shown as the code of its changed cells, not as JSON.
+            parts = [(f"{result.path}:cell {n}", old, new) for n, old, new in result.cells] or [
+                (result.path, result.source.text, result.new_text)]
+            for name, old, new in parts:
+                for line in unified_diff(name, old if old.endswith("\n") else old + "\n", new if new.endswith("\n") else new + "\n"):
+                    click.echo(line)
     errors = list(found.errors) + [(r.path, r.error) for r in results if r.error]
     for path, reason in errors:
         click.echo(f"{click.style('error', fg='red', bold=True)}: {path}: {reason}", err=True)

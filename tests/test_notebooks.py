@@ -75,3 +75,14 @@ def test_magic_in_a_string_cell_and_help_syntax(run_cli, tmp_path):
     source = json.loads(path.read_text())["cells"][0]["source"]
     assert "openai.ChatCompletion?\n%time r = openai.Model.list()\n" in source  # magics untouched
     assert source.endswith("client.models.list()")
+
+
+def test_diff_shows_changed_cells_as_code(run_cli, tmp_path):
+    path = tmp_path / "tutorial.ipynb"
+    shutil.copy(NOTEBOOK, path)
+    proc = run_cli("diff", "tutorial.ipynb")
+    assert proc.returncode == 1
+    assert "--- a/tutorial.ipynb:cell 3" in proc.stdout and "+++ b/tutorial.ipynb:cell 3" in proc.stdout
+    assert "+print(resp.choices[0].message.content)" in proc.stdout
+    assert '"source"' not in proc.stdout and "cell 4" not in proc.stdout  # code, not JSON; untouched cells absent
+    assert path.read_bytes() == NOTEBOOK.read_bytes()

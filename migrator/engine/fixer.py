@@ -45,6 +45,7 @@ class FileFix:
     fixed: list[Finding] = field(default_factory=list)
     remaining: FileResult | None = None
     error: str | None = None
+    cells: list[tuple[int, str, str]] = field(default_factory=list)  # notebooks: (cell, old code, new code)
 
     @property
     def changed(self) -> bool:
@@ -140,7 +141,14 @@ def fix_notebook(path: str, codes: Sequence[str], options: FixOptions) -> FileFi
         text = notebook.to_python()
         new_text, result.fixed = fix_text(path, text, codes, options)
         if new_text != text:
+            old_cells = {n: c.get("source", "") for n, c in enumerate(notebook.data["cells"], start=1)}
+            old_cells = {n: "".join(s) if isinstance(s, list) else s for n, s in old_cells.items()}
             result.new_text = notebook.from_python(new_text)
+            for number, cell in enumerate(notebook.data["cells"], start=1):
+                source = cell.get("source", "")
+                source = "".join(source) if isinstance(source, list) else source
+                if cell.get("cell_type") == "code" and source != old_cells[number]:
+                    result.cells.append((number, old_cells[number], source))
 
     if not _guarded(result, work):
         return result
