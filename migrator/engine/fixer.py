@@ -7,7 +7,6 @@ can never leave a file that does not parse; on any failure the file is left exac
 from __future__ import annotations
 
 import ast
-import os
 import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -152,20 +151,7 @@ def fix_notebook(path: str, codes: Sequence[str], options: FixOptions) -> FileFi
 
     if not _guarded(result, work):
         return result
-    if result.new_text is not None:
-        import tempfile
-
-        with tempfile.NamedTemporaryFile("w", suffix=".ipynb", delete=False, encoding="utf-8") as tmp:
-            tmp.write(result.new_text)
-        try:
-            remaining = analyse_notebook(tmp.name, list(codes))
-        finally:
-            os.unlink(tmp.name)
-        remaining.findings = [f.__class__(**{**f.__dict__, "path": f.path.replace(tmp.name, path)}) for f in remaining.findings]
-        remaining.path = path
-    else:
-        remaining = analyse_notebook(path, list(codes))
-    result.remaining = remaining
+    result.remaining = analyse_notebook(path, list(codes), raw=result.new_text or result.source.text)
     return result
 
 
@@ -183,14 +169,17 @@ def fix_file(path: str, codes: Sequence[str], options: FixOptions = FixOptions()
         result.remaining = FileResult(path=path, skipped="generated")
         return result
     text = result.source.text
-    fixed: list[str] = []
-    if not _guarded(result, lambda: fixed.append(fix_text(path, text, codes, options))):  # type: ignore[arg-type]
+
+    def work() -> None:
+        new_text, result.fixed = fix_text(path, text, codes, options)
+        if new_text != text:
+            result.new_text = new_text
+
+    if not _guarded(result, work):
         return result
-    new_text, result.fixed = fixed[0]  # type: ignore[misc]
-    if new_text != text:
-        result.new_text = new_text
-    result.remaining = analyse_text(path, new_text, tuple(codes))
-    result.remaining.findings.extend(todo_findings(path, new_text, result.remaining.findings))
+    final = result.new_text or text
+    result.remaining = analyse_text(path, final, tuple(codes))
+    result.remaining.findings.extend(todo_findings(path, final, result.remaining.findings))
     result.remaining.findings.sort()
     return result
 

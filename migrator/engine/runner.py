@@ -55,14 +55,15 @@ def _triage_notebook(path: str, codes: tuple[str, ...]) -> tuple[FileResult, lis
     return FileResult(path=path), _prefilter(codes).candidate_rules(text), text
 
 
-def analyse_notebook(path: str, codes: list[str]) -> FileResult:
-    """Analyse a notebook's code cells; findings point at ``path:cell N`` and the line in that cell."""
+def analyse_notebook(path: str, codes: list[str], raw: str | None = None) -> FileResult:
+    """Analyse a notebook's code cells (read from ``path``, or given as JSON text ``raw``); findings
+    point at ``path:cell N`` and the line in that cell."""
     import dataclasses
 
-    from migrator.engine.notebook import read_notebook
+    from migrator.engine.notebook import Notebook, read_notebook
 
     try:
-        notebook = read_notebook(path)
+        notebook = read_notebook(path) if raw is None else Notebook.parse(path, raw)
     except SourceError as exc:
         return FileResult(path=path, error=str(exc))
     result = analyse_text(path, notebook.to_python(), codes, prefilter=False)

@@ -191,7 +191,7 @@ def converts_to_chat(ctx: RuleContext, call: cst.Call) -> bool:
             result = (
                 target is not None and target.provider.kind == "api"
                 and name in COMPLETION_ONLY_MODELS
-                and "prompt" in keywords and isinstance(keywords["prompt"].value, (cst.SimpleString, cst.Name, cst.FormattedString, cst.ConcatenatedString, cst.BinaryOperation, cst.Call, cst.Attribute, cst.Subscript))
+                and "prompt" in keywords
                 and not any(k in keywords for k in CHAT_INCOMPATIBLE)
                 and not any(a.star for a in call.args)
             )
