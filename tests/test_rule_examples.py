@@ -41,9 +41,9 @@ def test_invalid_example_is_flagged(entry, example):
 @pytest.mark.parametrize(("entry", "example"), [c for c in CASES_INVALID if c.values[1].count])
 def test_prefilter_keeps_every_invalid_example(entry, example):
     """Soundness: the text pre-filter never drops a file that has a finding."""
-    from migrator.engine.runner import _prefilter
+    from migrator.engine.prefilter import prefilter_for
 
-    assert entry.code in _prefilter((entry.code,)).candidate_rules(example.code)
+    assert entry.code in prefilter_for((entry.code,)).candidate_rules(example.code)
 
 
 @pytest.mark.parametrize(("entry", "example"), CASES_VALID)

@@ -13,10 +13,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from migrator.engine.results import FileResult, Finding, FixSafety
-from migrator.engine.runner import _pool_context, _prefilter, _syntax_error, analyse_text, default_jobs
-from migrator.engine.source import Source, SourceError, read_source
+from migrator.engine.pool import default_jobs, pool_context
+from migrator.engine.prefilter import prefilter_for
+from migrator.engine.runner import analyse_text
+from migrator.engine.source import Source, SourceError, read_source, syntax_error_message
 from migrator.engine.suppression import is_suppressed, parse_suppressions
 from migrator.rules.registry import BY_CODE
+from migrator.rules.project import EMPTY, ProjectView
+from migrator.rules.types import RunOptions
 
 MAX_PASSES = 8
 
@@ -29,9 +33,10 @@ class FixOptions:
     client_style: str = "client"
     target: str | None = None
     shim: bool = True
+    project: ProjectView = EMPTY  # whole-program facts, built before any file is fixed
 
-    def rule_options(self) -> dict[str, object]:
-        return {"client_style": self.client_style, "target": self.target, "shim": self.shim}
+    def run_options(self) -> RunOptions:
+        return RunOptions(client_style=self.client_style, target=self.target, shim=self.shim, project=self.project)
 
 
 @dataclass
@@ -74,20 +79,21 @@ def fix_text(path: str, text: str, codes: Sequence[str], options: FixOptions = F
     """Return the rewritten text and the findings fixed. Raises SourceError if a rewrite goes wrong."""
     import libcst as cst
 
-    from migrator.rules.base import analyse, apply_fixes
+    from migrator.engine.analysis import analyse
+    from migrator.engine.fix_apply import apply_fixes
 
     codes = tuple(codes)
     current = text
     fixed: list[Finding] = []
     for _ in range(MAX_PASSES):
-        candidates = _prefilter(codes).candidate_rules(current)
+        candidates = prefilter_for(codes).candidate_rules(current)
         if not candidates:
             break
         try:
             module = cst.parse_module(current)
         except cst.ParserSyntaxError as exc:
-            raise SourceError(_syntax_error(current, exc)) from None
-        ctx = analyse(path, module, [BY_CODE[c].load() for c in candidates], options.rule_options())
+            raise SourceError(syntax_error_message(current, exc)) from None
+        ctx = analyse(path, module, [BY_CODE[c].load() for c in candidates], options.run_options())
         suppressions = parse_suppressions(current)
         plans, applied = [], []
         for index, finding in enumerate(ctx.findings):
@@ -195,7 +201,7 @@ def fix_paths(
         for path, file_codes in per_file:
             yield fix_file(path, file_codes, options)
         return
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=pool_context()) as pool:
         futures = [pool.submit(fix_file, path, file_codes, options) for path, file_codes in per_file]
         for future in futures:
             yield future.result()

@@ -97,3 +97,11 @@ class Prefilter:
                     continue
             codes.append(entry.code)
         return codes
+
+
+@lru_cache(maxsize=8)
+def prefilter_for(codes: tuple[str, ...]) -> Prefilter:
+    """The pre-filter of the rules ``codes`` (built once per selection)."""
+    from migrator.rules.registry import BY_CODE
+
+    return Prefilter(BY_CODE[c] for c in codes)

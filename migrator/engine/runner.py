@@ -6,22 +6,15 @@ imported only by a process that actually has a file to parse.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from functools import lru_cache
 
-from migrator.engine.prefilter import Prefilter
+from migrator.engine.pool import default_jobs, pool_context
+from migrator.engine.prefilter import prefilter_for
 from migrator.engine.results import FileResult
-from migrator.engine.source import SourceError, read_source
+from migrator.engine.source import SourceError, read_source, syntax_error_message
 from migrator.engine.suppression import is_suppressed, parse_suppressions
 from migrator.rules.registry import BY_CODE
-
-
-@lru_cache(maxsize=8)
-def _prefilter(codes: tuple[str, ...]) -> Prefilter:
-    return Prefilter(BY_CODE[c] for c in codes)
 
 
 def analyse_file(path: str, codes: tuple[str, ...]) -> FileResult:
@@ -42,7 +35,7 @@ def _triage(path: str, codes: tuple[str, ...]) -> tuple[FileResult, list[str], s
         return FileResult(path=path, error=str(exc)), [], ""
     if source.is_generated:
         return FileResult(path=path, skipped="generated"), [], ""
-    return FileResult(path=path), _prefilter(codes).candidate_rules(source.text), source.text
+    return FileResult(path=path), prefilter_for(codes).candidate_rules(source.text), source.text
 
 
 def _triage_notebook(path: str, codes: tuple[str, ...]) -> tuple[FileResult, list[str], str]:
@@ -52,7 +45,7 @@ def _triage_notebook(path: str, codes: tuple[str, ...]) -> tuple[FileResult, lis
         text = read_notebook(path).to_python()
     except SourceError as exc:
         return FileResult(path=path, error=str(exc)), [], ""
-    return FileResult(path=path), _prefilter(codes).candidate_rules(text), text
+    return FileResult(path=path), prefilter_for(codes).candidate_rules(text), text
 
 
 def analyse_notebook(path: str, codes: list[str], raw: str | None = None) -> FileResult:
@@ -102,7 +95,7 @@ def _parse_candidate(path: str, codes: list[str]) -> FileResult:
 def analyse_text(path: str, text: str, codes: tuple[str, ...] | list[str], prefilter: bool = True) -> FileResult:
     """Analyse decoded source ``text`` as if it were the file ``path``."""
     result = FileResult(path=path)
-    candidates = _prefilter(tuple(codes)).candidate_rules(text) if prefilter else list(codes)
+    candidates = prefilter_for(tuple(codes)).candidate_rules(text) if prefilter else list(codes)
     if not candidates:
         return result
     result.parsed = True
@@ -123,12 +116,12 @@ def analyse_text(path: str, text: str, codes: tuple[str, ...] | list[str], prefi
 def _run(path: str, text: str, codes: list[str]):
     import libcst as cst
 
-    from migrator.rules.base import run_rules
+    from migrator.engine.analysis import run_rules
 
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        raise SourceError(_syntax_error(text, exc)) from None
+        raise SourceError(syntax_error_message(text, exc)) from None
     except RecursionError:
         raise SourceError("too deeply nested to parse") from None
     except Exception as exc:  # noqa: BLE001 - a parser bug must not end the run
@@ -139,31 +132,6 @@ def _run(path: str, text: str, codes: list[str]):
         raise SourceError("too deeply nested to analyse") from None
     except Exception as exc:  # noqa: BLE001 - report, keep going; the exit code says it failed
         raise SourceError(f"internal error while analysing: {type(exc).__name__}: {exc}") from None
-
-
-def _syntax_error(text: str, exc: Exception) -> str:
-    """A one-line syntax error, located by CPython's parser (libcst's positions are approximate)."""
-    import ast
-
-    try:
-        ast.parse(text)
-    except SyntaxError as err:
-        return f"syntax error at line {err.lineno}, column {err.offset or 1}: {err.msg}"
-    except (ValueError, RecursionError, MemoryError):
-        pass
-    first = str(getattr(exc, "message", exc)).splitlines()[0]
-    return f"syntax not supported by the parser: {first}"
-
-
-def default_jobs() -> int:
-    return os.cpu_count() or 1
-
-
-def _pool_context():
-    # fork starts workers in milliseconds and shares the already-imported modules; elsewhere use the default.
-    if "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork")
-    return None
 
 
 def analyse_paths(
@@ -190,7 +158,7 @@ def analyse_paths(
                 slots.append(_parse_candidate(path, candidates))
             else:
                 if pool is None:
-                    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context())
+                    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=pool_context())
                 slots.append(pool.submit(_parse_candidate, path, candidates))
         for slot in slots:
             yield slot.result() if isinstance(slot, Future) else slot

@@ -76,3 +76,17 @@ def decode_source(path: str, data: bytes) -> Source:
     except LookupError:
         raise SourceError(f"unknown encoding {codec!r} in coding cookie") from None
     return Source(path=os.fspath(path), text=text, encoding=codec, bom=bom)
+
+
+def syntax_error_message(text: str, exc: Exception) -> str:
+    """A one-line syntax error, located by CPython's parser (libcst's positions are approximate)."""
+    import ast
+
+    try:
+        ast.parse(text)
+    except SyntaxError as err:
+        return f"syntax error at line {err.lineno}, column {err.offset or 1}: {err.msg}"
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    first = str(getattr(exc, "message", exc)).splitlines()[0]
+    return f"syntax not supported by the parser: {first}"

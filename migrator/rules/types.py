@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from migrator.rules.project import EMPTY, ProjectView
+
 
 class FixSafety(str, enum.Enum):
     """How a finding's fix may be applied."""
@@ -31,3 +33,13 @@ class Finding:
     @property
     def fixable(self) -> bool:
         return self.fix is not FixSafety.REPORT
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Run options that rules may read."""
+
+    client_style: str = "client"  # "client": build OpenAI() clients; "module": the SDK's module client
+    target: str | None = None  # --target PROVIDER[:MODEL], unparsed (rules.options.run_target parses it)
+    shim: bool = True  # with an hf: target, wrap model ids in resolve_model(...)
+    project: ProjectView = EMPTY  # whole-program facts (migrator.rules.project)

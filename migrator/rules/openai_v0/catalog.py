@@ -148,11 +148,11 @@ def current_method(resource: str, method: str) -> tuple[str, bool] | None:
 
 def legacy_call(ctx: RuleContext, call: cst.Call) -> tuple[str, str] | None:
     """(resource, method) when ``call`` calls a method of a legacy resource class."""
-    key = ("legacy_call", id(call))
-    if key not in ctx.memo:
+    def find() -> tuple[str, str] | None:
         split = split_qualname(ctx.resolve(call.func))
-        ctx.memo[key] = split if split is not None and split[1] is not None else None
-    return ctx.memo[key]  # type: ignore[return-value]
+        return (split[0], split[1]) if split is not None and split[1] is not None else None
+
+    return ctx.cached(("legacy_call", id(call)), find)
 
 
 def is_legacy_api_call(ctx: RuleContext, call: cst.Call) -> bool:
@@ -176,24 +176,23 @@ CHAT_INCOMPATIBLE = ("echo", "suffix", "best_of", "logprobs")
 def converts_to_chat(ctx: RuleContext, call: cst.Call) -> bool:
     """A v0 ``Completion.create`` on a completion-only model, in a run with a --target: it becomes a
     chat call (unsafe). Calls using parameters chat does not have are not converted."""
-    key = ("to_chat", id(call))
-    if key not in ctx.memo:
+    def decide() -> bool:
         from migrator.rules.names import string_value
         from migrator.rules.options import run_target
 
         found = legacy_call(ctx, call)
-        result = False
-        if found is not None and found[0] == "Completion" and found[1] in ("create", "acreate") and run_target(ctx):
-            target = run_target(ctx)
-            keywords = {a.keyword.value: a for a in call.args if a.keyword is not None}
-            model = keywords.get("model") or keywords.get("engine")
-            name = string_value(model.value) if model is not None else None
-            result = (
-                target is not None and target.provider.kind == "api"
-                and name in COMPLETION_ONLY_MODELS
-                and "prompt" in keywords
-                and not any(k in keywords for k in CHAT_INCOMPATIBLE)
-                and not any(a.star for a in call.args)
-            )
-        ctx.memo[key] = result
-    return bool(ctx.memo[key])
+        target = run_target(ctx)
+        if found is None or found[0] != "Completion" or found[1] not in ("create", "acreate") or target is None:
+            return False
+        keywords = {a.keyword.value: a for a in call.args if a.keyword is not None}
+        model = keywords.get("model") or keywords.get("engine")
+        name = string_value(model.value) if model is not None else None
+        return (
+            target.provider.kind == "api"
+            and name in COMPLETION_ONLY_MODELS
+            and "prompt" in keywords
+            and not any(k in keywords for k in CHAT_INCOMPATIBLE)
+            and not any(a.star for a in call.args)
+        )
+
+    return ctx.cached(("converts_to_chat", id(call)), decide)

@@ -197,12 +197,8 @@ class _ConfigReads(cst.CSTVisitor):
         self.assigned = {id(c.statement.body[0].targets[0].target) for c in plan.config.values()}  # type: ignore[attr-defined]
 
     def collect(self) -> set[str]:
-        saved = self.ctx.scopes
-        self.ctx.scopes = [self.ctx.index.root]
-        try:
+        with self.ctx.in_scopes([self.ctx.index.root]):
             self.ctx.module.visit(self)
-        finally:
-            self.ctx.scopes = saved
         return self.found
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -258,15 +254,14 @@ def _unique(ctx: RuleContext, preferred: str, fallback: str) -> str:
 
 def client_plan(ctx: RuleContext) -> ClientPlan:
     """The module's plan, computed once per file from its top-level configuration assignments."""
-    key = "openai_client_plan"
-    if key in ctx.memo:
-        return ctx.memo[key]  # type: ignore[return-value]
-    plan = ClientPlan(ctx=ctx, style=str(ctx.options.get("client_style", "client")))
+    return ctx.cached(("client_plan",), lambda: _make_plan(ctx))
+
+
+def _make_plan(ctx: RuleContext) -> ClientPlan:
+    plan = ClientPlan(ctx=ctx, style=ctx.options.client_style)
     plan.sync_name = _unique(ctx, "client", "openai_client")
     plan.async_name = _unique(ctx, "aclient", "async_openai_client")
-    saved = ctx.scopes
-    ctx.scopes = [ctx.index.root]
-    try:
+    with ctx.in_scopes([ctx.index.root]):
         for stmt in ctx.module.body:
             if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
                 continue
@@ -278,12 +273,9 @@ def client_plan(ctx: RuleContext) -> ClientPlan:
                 name = qualname.split(".")[1]
                 if name in CONSTRUCTOR_ARGS or name == "api_type":
                     plan.config[name] = ConfigAssignment(stmt, name, small.value)
-    finally:
-        ctx.scopes = saved
     target = run_target(ctx)
     if target is not None and target.provider.kind == "api" and target.provider.name != "openai":
         plan.provider = target.provider
-        ctx.memo[key] = plan
         return plan
     api_type = plan.config.get("api_type")
     if api_type is not None:
@@ -295,5 +287,4 @@ def client_plan(ctx: RuleContext) -> ClientPlan:
             plan.azure_ad = value.lower() != "azure"
         elif value.lower() not in OPENAI_TYPES:
             plan.blocked = f"unknown `openai.api_type` {value!r}"
-    ctx.memo[key] = plan
     return plan

@@ -168,17 +168,13 @@ class LegacyResponseAccess(Rule):
                 scope = self.ctx.index.scope_of(func)
                 if scope is None:
                     continue
-                saved = self.ctx.scopes
-                self.ctx.scopes = [*saved, scope]
-                try:
+                with self.ctx.in_scopes([*self.ctx.scopes, scope]):
                     for value in scope.returns:
                         if self._is_legacy_call(value) or (
                             isinstance(value, cst.Name)
                             and any(self._is_legacy_call(v) for v in scope.values.get(value.value, ()))
                         ):
                             self._helpers.add(name)
-                finally:
-                    self.ctx.scopes = saved
         return self._helpers
 
     def _is_legacy_call(self, expr: cst.BaseExpression) -> bool:

@@ -54,17 +54,16 @@ def is_gpt2_id(value: str) -> bool:
 def loader_kind(ctx: RuleContext, call: cst.Call) -> str | None:
     """'from_pretrained' for ``<transformers class>.from_pretrained(...)``, 'pipeline' for
     ``transformers.pipeline(...)``, else None."""
-    key = ("hf_loader", id(call))
-    if key not in ctx.memo:
-        kind = None
+    def kind() -> str | None:
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value == "from_pretrained":
             if is_transformers_name(ctx.resolve(func.value)):
-                kind = "from_pretrained"
+                return "from_pretrained"
         elif is_transformers_name(ctx.resolve(func)) and (ctx.resolve(func) or "").endswith(".pipeline"):
-            kind = "pipeline"
-        ctx.memo[key] = kind
-    return ctx.memo[key]  # type: ignore[return-value]
+            return "pipeline"
+        return None
+
+    return ctx.cached(("loader_kind", id(call)), kind)
 
 
 def model_argument(call: cst.Call, kind: str) -> cst.Arg | None:
@@ -103,14 +102,11 @@ def gpt2_id_of(ctx: RuleContext, expr: cst.BaseExpression) -> tuple[str, str | N
 
 
 def imports_transformers(ctx: RuleContext) -> bool:
-    key = "hf_imported"
-    if key not in ctx.memo:
-        ctx.memo[key] = any(
-            q.split(".")[0] in ROOTS or any(q.startswith(r + ".") for r in ROOTS)
-            for scope in ctx.index.scopes.values()
-            for q in (*scope.imports.values(), *scope.star_modules)
-        )
-    return bool(ctx.memo[key])
+    return ctx.cached(("imports_transformers",), lambda: any(
+        q.split(".")[0] in ROOTS or any(q.startswith(r + ".") for r in ROOTS)
+        for scope in ctx.index.scopes.values()
+        for q in (*scope.imports.values(), *scope.star_modules)
+    ))
 
 
 class LoaderKeywordRule:
