@@ -60,5 +60,15 @@ def test_rule_docs_are_generated_from_the_rules():
     from migrator.output.docs import render_rules_markdown
 
     assert (ROOT / "docs" / "rules.md").read_text() == render_rules_markdown(), (
-        "docs/rules.md is stale: run `migrate rules --output-format md > docs/rules.md`"
+        "docs/rules.md is stale: run `python -m migrator.output.docs`"
     )
+
+
+def test_readme_rule_table_is_generated_from_the_registry():
+    from migrator.output.docs import sync_readme
+    from migrator.rules.registry import RULES
+
+    readme = (ROOT / "README.md").read_text()
+    assert readme == sync_readme(readme), "README's rule table is stale: run `python -m migrator.output.docs`"
+    for entry in RULES:
+        assert f"[{entry.code}](docs/rules.md#" in readme
