@@ -8,7 +8,7 @@ the behaviour.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar, Union
@@ -27,12 +27,15 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Invalid:
     """A must-flag example: ``count`` findings of the rule; ``line`` of the first one if given;
-    ``fixed``: the source after ``migrate apply`` (also the unsafe fixes) when the rule has a fix."""
+    ``fixed``: the source after ``migrate apply`` (also the unsafe fixes) when the rule has a fix;
+    ``options``: the run options it is analysed and fixed with."""
 
     code: str
     count: int = 1
     line: int | None = None
     fixed: str | None = None
+    #: Run options of the example (``{"target": "hf:..."}``): keys and values of :class:`RunOptions`.
+    options: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 EditResult = Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel]

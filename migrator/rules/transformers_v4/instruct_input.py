@@ -42,8 +42,19 @@ class InstructModelInput(Rule):
         "tok.apply_chat_template(messages, return_tensors='pt')",
         "import torch\ntorch.tensor([1], max_length=3)",
     )
-    # Examples run without a target, so the must-flag ones are checked by tests/test_targets.py.
-    invalid = (Invalid("from transformers import AutoTokenizer\ntok = AutoTokenizer.from_pretrained('x')\ntok('hi', return_tensors='pt')", 0),)
+    _HF = {"target": "hf:meta-llama/Llama-3.1-8B-Instruct"}
+    invalid = (
+        Invalid("from transformers import AutoTokenizer\ntok = AutoTokenizer.from_pretrained('x')\n"
+                "tok('hi', return_tensors='pt')", 1, line=3, options=_HF),
+        Invalid("from transformers import AutoModelForCausalLM\nm = AutoModelForCausalLM.from_pretrained('x')\n"
+                "m.generate(ids, max_length=50)", 1, line=3, options=_HF),
+        # Without a target there is nothing to move to: no finding.
+        Invalid("from transformers import AutoTokenizer\ntok = AutoTokenizer.from_pretrained('x')\n"
+                "tok('hi', return_tensors='pt')", 0),
+        # An API target has no tokenizer: HF208 is about hf targets only.
+        Invalid("from transformers import AutoTokenizer\ntok = AutoTokenizer.from_pretrained('x')\n"
+                "tok('hi', return_tensors='pt')", 0, options={"target": "openai:gpt-4o"}),
+    )
 
     def visit_Call(self, node: cst.Call) -> None:
         target = run_target(self.ctx)
