@@ -113,8 +113,10 @@ RULES: tuple[RuleEntry, ...] = (
     RuleEntry("HF207", "legacy-transformers-module", f"{_H}.legacy_module:LegacyTransformersModule", SAFE,
               ("transformers", "pytorch_transformers", "pytorch_pretrained_bert"),
               r"pytorch_transformers|pytorch_pretrained_bert|modeling_gpt2|tokenization_gpt2|modeling_tf_gpt2"),
-    RuleEntry("HF208", "instruct-model-input", f"{_H}.instruct_input:InstructModelInput", REPORT,
-              ("transformers", "pytorch_transformers"), r"return_tensors|max_length", needs_target=True),
+    RuleEntry("HF208", "instruct-model-input", f"{_H}.instruct_input:InstructModelInput", UNSAFE,
+              ("transformers", "pytorch_transformers"), r"return_tensors|max_length|min_length", needs_target=True),
+    RuleEntry("HF209", "decoded-prompt-echo", f"{_H}.prompt_echo:DecodedPromptEcho", UNSAFE,
+              ("transformers", "pytorch_transformers"), r"\bdecode|\bbatch_decode", needs_target=True),
     RuleEntry("SEC001", "hardcoded-api-key", f"{_S}.hardcoded_key:HardcodedApiKey", REPORT,
               ("openai",), r"\bapi_key\b", pattern=_KEY, needle="sk-"),
 )

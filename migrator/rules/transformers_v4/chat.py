@@ -1,0 +1,199 @@
+"""What the instruction-model rules (HF208-HF212) share: turning a GPT-2 prompt expression into chat
+messages, finding the ``generate`` calls a tokenizer output feeds, and the code that strips an echoed prompt.
+
+Analysis stays inside one scope (a function body or the module): values are followed through names
+assigned in that scope, as the other rules do.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from migrator.rules.base import RuleContext
+from migrator.rules.names import string_value
+from migrator.rules.options import run_target
+from migrator.rules.transformers_v4.catalog import imports_transformers
+
+_EMPTY = cst.Module([])
+TOKENIZER_KEYWORDS_KEPT = ("padding", "truncation", "max_length")
+TOKENIZER_KEYWORDS_DROPPED = ("return_tensors", "add_special_tokens", "return_attention_mask")
+
+
+def code(node: cst.CSTNode) -> str:
+    return _EMPTY.code_for_node(node)
+
+
+def hf_target_model(ctx: RuleContext) -> str | None:
+    """The ``hf:`` target's model id when this run has one and the module uses transformers."""
+    target = run_target(ctx)
+    if target is None or not target.is_hf or not imports_transformers(ctx):
+        return None
+    return target.model
+
+
+def append_keyword(call: cst.Call, name: str, value: str) -> cst.Call:
+    """``call`` with ``name=value`` added as its last argument."""
+    args = list(call.args)
+    if args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
+        args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    equal = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
+    return call.with_changes(args=[*args, cst.Arg(cst.parse_expression(value), keyword=cst.Name(name), equal=equal)])
+
+
+def keyword(call: cst.Call, name: str) -> cst.Arg | None:
+    return next((a for a in call.args if a.keyword is not None and a.keyword.value == name), None)
+
+
+def method_name(call: cst.Call) -> str:
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else ""
+
+
+def single_value(ctx: RuleContext, expr: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The one expression a local name is assigned (None when it is assigned more than once, or is not
+    a name assigned in reach)."""
+    if not isinstance(expr, cst.Name):
+        return None
+    values = ctx.index.assigned_values(expr.value, ctx.scope) or []
+    return values[0] if len(values) == 1 else None
+
+
+def _is_constant_text(ctx: RuleContext, expr: cst.BaseExpression) -> bool:
+    """A string literal, or a name bound once, to a string literal (a system prompt or few-shot prefix)."""
+    if string_value(expr) is not None:
+        return True
+    value = single_value(ctx, expr)
+    if value is None and isinstance(expr, cst.Name):
+        root = ctx.index.root
+        values = root.values.get(expr.value, []) if ctx.index.lookup(expr.value, ctx.scope) is None else []
+        value = values[0] if len(values) == 1 else None
+    return value is not None and string_value(value) is not None
+
+
+def messages_for(ctx: RuleContext, prompt: cst.BaseExpression) -> str:
+    """Chat messages (code) for a prompt expression: ``SYSTEM + question`` with a constant ``SYSTEM``
+    becomes a system and a user message; anything else is one user message."""
+    expr = prompt
+    if isinstance(expr, cst.Name):  # prompt = SYSTEM + question, then tokenizer(prompt)
+        value = single_value(ctx, expr)
+        if isinstance(value, cst.BinaryOperation):
+            expr = value
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        if _is_constant_text(ctx, expr.left) and not _is_constant_text(ctx, expr.right):
+            return (f'[{{"role": "system", "content": {code(expr.left)}}}, '
+                    f'{{"role": "user", "content": {code(expr.right)}}}]')
+    return f'[{{"role": "user", "content": {code(prompt)}}}]'
+
+
+def is_batch(ctx: RuleContext, expr: cst.BaseExpression, call: cst.Call) -> bool:
+    """Whether a tokenizer/pipeline input is a list of prompts rather than one prompt."""
+    if isinstance(expr, (cst.List, cst.ListComp)):
+        return True
+    value = single_value(ctx, expr)
+    if isinstance(value, (cst.List, cst.ListComp)):
+        return True
+    if value is not None and (string_value(value) is not None or isinstance(value, (cst.FormattedString, cst.BinaryOperation))):
+        return False
+    return keyword(call, "padding") is not None
+
+
+def conversation(ctx: RuleContext, prompt: cst.BaseExpression, call: cst.Call) -> str:
+    """The conversation argument of ``apply_chat_template``/a chat pipeline for a GPT-2 prompt input."""
+    if is_batch(ctx, prompt, call):
+        return f'[[{{"role": "user", "content": p}}] for p in {code(prompt)}]'
+    return messages_for(ctx, prompt)
+
+
+def generate_calls(ctx: RuleContext) -> list[cst.Call]:
+    """``<x>.generate(...)`` calls in the current scope (not in nested functions or classes)."""
+    key = ("hf_generate_calls", id(ctx.scope.node))
+    if key not in ctx.memo:
+        finder = _CallFinder()
+        node = ctx.scope.node
+        body = getattr(node, "body", None)
+        if isinstance(node, cst.Module):
+            for statement in node.body:
+                statement.visit(finder)
+        elif isinstance(body, cst.CSTNode):
+            body.visit(finder)
+        ctx.memo[key] = [c for c in finder.calls if method_name(c) == "generate" and isinstance(c.func, cst.Attribute)]
+    return ctx.memo[key]  # type: ignore[return-value]
+
+
+class _CallFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[cst.Call] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+
+
+def feeds_generate(ctx: RuleContext, name: str) -> bool:
+    """Whether the local ``name`` is passed to a ``generate`` call of this scope."""
+    for call in generate_calls(ctx):
+        for arg in call.args:
+            value = arg.value
+            while isinstance(value, (cst.Subscript, cst.Attribute)):  # inputs["input_ids"], inputs.input_ids
+                value = value.value
+            if isinstance(value, cst.Name) and value.value == name:
+                return True
+    return False
+
+
+def prompt_length(call: cst.Call) -> str | None:
+    """Code for the number of prompt tokens of a ``generate`` call (``inputs["input_ids"].shape[-1]``),
+    when its input is a name, an attribute or a subscript of one."""
+    chosen: cst.BaseExpression | None = None
+    unpacked = False
+    for arg in call.args:
+        if arg.star == "**":
+            chosen, unpacked = arg.value, True
+            break
+        if arg.keyword is not None and arg.keyword.value in ("input_ids", "inputs"):
+            chosen = arg.value
+            break
+        if arg.keyword is None and not arg.star and chosen is None:
+            chosen = arg.value
+    if chosen is None:
+        return None
+    base = chosen
+    while isinstance(base, (cst.Subscript, cst.Attribute)):
+        base = base.value
+    if not isinstance(base, cst.Name):
+        return None
+    return f'{code(chosen)}["input_ids"].shape[-1]' if unpacked else f"{code(chosen)}.shape[-1]"
+
+
+def generate_of(ctx: RuleContext, expr: cst.BaseExpression) -> cst.Call | None:
+    """The ``generate`` call whose output the name ``expr`` holds (assigned once in this scope)."""
+    value = single_value(ctx, expr)
+    if isinstance(value, cst.Call) and method_name(value) == "generate" and isinstance(value.func, cst.Attribute):
+        return value
+    return None
+
+
+def is_length_strip(node: cst.Subscript, prompt: str | None = None) -> bool:
+    """``text[len(prompt):]``: a slice that starts at the length of something and has no end."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Slice):
+        return False
+    part = node.slice[0].slice
+    lower = part.lower
+    return (part.upper is None and part.step is None and isinstance(lower, cst.Call)
+            and isinstance(lower.func, cst.Name) and lower.func.value == "len" and len(lower.args) == 1
+            and (prompt is None or code(lower.args[0].value) == prompt))
+
+
+def is_replace_strip(node: cst.Call) -> bool:
+    """``text.replace(prompt, "")``."""
+    if method_name(node) != "replace" or len(node.args) != 2 or not isinstance(node.func, cst.Attribute):
+        return False
+    return string_value(node.args[1].value) == ""
