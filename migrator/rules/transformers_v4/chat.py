@@ -96,6 +96,8 @@ def is_batch(ctx: RuleContext, expr: cst.BaseExpression, call: cst.Call) -> bool
         return True
     if value is not None and (string_value(value) is not None or isinstance(value, (cst.FormattedString, cst.BinaryOperation))):
         return False
+    if value is None and isinstance(expr, cst.Name) and expr.value.endswith("s") and not expr.value.endswith("ss"):
+        return True  # a parameter named like a collection: prompts, texts, questions
     return keyword(call, "padding") is not None
 
 
