@@ -65,25 +65,31 @@ def _is_constant_text(ctx: RuleContext, expr: cst.BaseExpression) -> bool:
     if string_value(expr) is not None:
         return True
     value = single_value(ctx, expr)
-    if value is None and isinstance(expr, cst.Name):
-        root = ctx.index.root
-        values = root.values.get(expr.value, []) if ctx.index.lookup(expr.value, ctx.scope) is None else []
-        value = values[0] if len(values) == 1 else None
     return value is not None and string_value(value) is not None
 
 
+def add_operands(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The operands of a chain of ``+`` (``a + b + c`` -> [a, b, c]); [expr] for anything else."""
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add) and not expr.lpar:
+        return [*add_operands(expr.left), *add_operands(expr.right)]
+    return [expr]
+
+
 def messages_for(ctx: RuleContext, prompt: cst.BaseExpression) -> str:
-    """Chat messages (code) for a prompt expression: ``SYSTEM + question`` with a constant ``SYSTEM``
-    becomes a system and a user message; anything else is one user message."""
+    """Chat messages (code) for a prompt expression: ``SYSTEM + question`` (or ``FEW_SHOT + "Q: " + q``)
+    with a string constant first becomes a system and a user message; anything else is one user message."""
     expr = prompt
     if isinstance(expr, cst.Name):  # prompt = SYSTEM + question, then tokenizer(prompt)
         value = single_value(ctx, expr)
         if isinstance(value, cst.BinaryOperation):
             expr = value
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
-        if _is_constant_text(ctx, expr.left) and not _is_constant_text(ctx, expr.right):
-            return (f'[{{"role": "system", "content": {code(expr.left)}}}, '
-                    f'{{"role": "user", "content": {code(expr.right)}}}]')
+    operands = add_operands(expr)
+    if len(operands) > 1 and isinstance(operands[0], cst.Name) and _is_constant_text(ctx, operands[0]):
+        rest = operands[1:]
+        if not all(_is_constant_text(ctx, o) for o in rest):
+            user = " + ".join(code(o) for o in rest)
+            return (f'[{{"role": "system", "content": {code(operands[0])}}}, '
+                    f'{{"role": "user", "content": {user}}}]')
     return f'[{{"role": "user", "content": {code(prompt)}}}]'
 
 
