@@ -119,6 +119,8 @@ RULES: tuple[RuleEntry, ...] = (
               ("transformers", "pytorch_transformers"), r"\bdecode|\bbatch_decode", needs_target=True),
     RuleEntry("HF210", "chat-pipeline-input", f"{_H}.chat_pipeline:ChatPipelineInput", UNSAFE,
               ("transformers", "pytorch_transformers"), r"\bpipeline\b", needs_target=True),
+    RuleEntry("HF211", "string-chat-history", f"{_H}.chat_history:StringChatHistory", UNSAFE,
+              ("transformers", "pytorch_transformers"), r"\+=", needs_target=True),
     RuleEntry("SEC001", "hardcoded-api-key", f"{_S}.hardcoded_key:HardcodedApiKey", REPORT,
               ("openai",), r"\bapi_key\b", pattern=_KEY, needle="sk-"),
 )

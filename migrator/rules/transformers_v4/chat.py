@@ -7,12 +7,14 @@ assigned in that scope, as the other rules do.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import libcst as cst
 
 from migrator.rules.base import RuleContext
 from migrator.rules.names import string_value
 from migrator.rules.options import run_target
-from migrator.rules.transformers_v4.catalog import imports_transformers
+from migrator.rules.transformers_v4.catalog import imports_transformers, loader_kind
 
 _EMPTY = cst.Module([])
 TOKENIZER_KEYWORDS_KEPT = ("padding", "truncation", "max_length")
@@ -109,25 +111,53 @@ def is_batch(ctx: RuleContext, expr: cst.BaseExpression, call: cst.Call) -> bool
 
 def conversation(ctx: RuleContext, prompt: cst.BaseExpression, call: cst.Call) -> str:
     """The conversation argument of ``apply_chat_template``/a chat pipeline for a GPT-2 prompt input."""
+    history = history_conversation(ctx, prompt)
+    if history is not None:
+        return history
     if is_batch(ctx, prompt, call):
         return f'[[{{"role": "user", "content": p}}] for p in {code(prompt)}]'
     return messages_for(ctx, prompt)
 
 
-def generate_calls(ctx: RuleContext) -> list[cst.Call]:
-    """``<x>.generate(...)`` calls in the current scope (not in nested functions or classes)."""
-    key = ("hf_generate_calls", id(ctx.scope.node))
+def scope_calls(ctx: RuleContext) -> list[cst.Call]:
+    """Every call in the current scope (not in nested functions or classes)."""
+    key = ("hf_scope_calls", id(ctx.scope.node))
     if key not in ctx.memo:
         finder = _CallFinder()
-        node = ctx.scope.node
-        body = getattr(node, "body", None)
-        if isinstance(node, cst.Module):
-            for statement in node.body:
-                statement.visit(finder)
-        elif isinstance(body, cst.CSTNode):
-            body.visit(finder)
-        ctx.memo[key] = [c for c in finder.calls if method_name(c) == "generate" and isinstance(c.func, cst.Attribute)]
+        for statement in _scope_statements(ctx.scope.node):
+            statement.visit(finder)
+        ctx.memo[key] = finder.calls
     return ctx.memo[key]  # type: ignore[return-value]
+
+
+def generate_calls(ctx: RuleContext) -> list[cst.Call]:
+    """``<x>.generate(...)`` calls in the current scope (not in nested functions or classes)."""
+    return [c for c in scope_calls(ctx) if method_name(c) == "generate" and isinstance(c.func, cst.Attribute)]
+
+
+def is_text_generation_pipeline(ctx: RuleContext, expr: cst.BaseExpression) -> bool:
+    """``expr`` is ``pipeline("text-generation", ...)`` or a name assigned one."""
+    candidates = [expr] if isinstance(expr, cst.Call) else []
+    if isinstance(expr, cst.Name):
+        candidates = list(ctx.index.assigned_values(expr.value, ctx.scope) or ())
+    for value in candidates:
+        if isinstance(value, cst.Call) and loader_kind(ctx, value) == "pipeline":
+            task = keyword(value, "task") or next((a for a in value.args if a.keyword is None), None)
+            if task is not None and string_value(task.value) == "text-generation":
+                return True
+    return False
+
+
+def prompt_input(call: cst.Call) -> cst.Arg | None:
+    """The text argument of a tokenizer or pipeline call."""
+    return (keyword(call, "text") or keyword(call, "text_inputs")
+            or next((a for a in call.args if a.keyword is None and not a.star), None))
+
+
+def is_model_input_call(ctx: RuleContext, call: cst.Call) -> bool:
+    """A tokenizer call that makes tensors for the model, or a call of a text-generation pipeline."""
+    return ((keyword(call, "return_tensors") is not None and method_name(call) not in ("decode", "batch_decode"))
+            or is_text_generation_pipeline(ctx, call.func))
 
 
 class _CallFinder(cst.CSTVisitor):
@@ -205,3 +235,121 @@ def is_replace_strip(node: cst.Call) -> bool:
     if method_name(node) != "replace" or len(node.args) != 2 or not isinstance(node.func, cst.Attribute):
         return False
     return string_value(node.args[1].value) == ""
+
+
+class _NameUses(cst.CSTVisitor):
+    """Within one scope: the statements that assign or extend ``name`` and every other use of it."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.assigns: list[cst.Assign] = []
+        self.extends: list[cst.AugAssign] = []
+        self.uses: list[cst.Name] = []
+        self._targets: set[int] = set()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target.target, cst.Name) and target.target.value == self.name:
+                self.assigns.append(node)
+                self._targets.add(id(target.target))
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name) and node.target.value == self.name:
+            self.extends.append(node)
+            self._targets.add(id(node.target))
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False  # an attribute label is not a use
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False  # nor is a keyword
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.name and id(node) not in self._targets:
+            self.uses.append(node)
+
+
+@dataclass
+class StringHistory:
+    """A conversation kept as a growing string: ``history = ""`` and ``history += ...`` turns."""
+
+    name: str
+    start: cst.Assign
+    start_code: str  # the list it starts as
+    turns: list[tuple[cst.AugAssign, str, str]]  # (statement, role, content code)
+    prompt_uses: list[cst.Name]  # where the whole history is sent to the model
+    recognised: bool  # every turn becomes a message, and the string is used for nothing else
+
+
+def _scope_statements(node: cst.CSTNode) -> list[cst.CSTNode]:
+    body = node.body if isinstance(node, cst.Module) else getattr(node, "body", None)
+    if isinstance(body, cst.IndentedBlock):
+        return list(body.body)
+    return list(body) if isinstance(body, (list, tuple)) else []
+
+
+def _looks_generated(ctx: RuleContext, expr: cst.BaseExpression) -> bool:
+    """``expr`` is (a name assigned) text the model produced: a decode or a pipeline's generated_text."""
+    values = [expr]
+    if isinstance(expr, cst.Name):
+        values = list(ctx.index.assigned_values(expr.value, ctx.scope) or ())
+    text = " ".join(code(v) for v in values)
+    return any(marker in text for marker in ("decode(", "generated_text", ".generate("))
+
+
+def _turn(ctx: RuleContext, expr: cst.BaseExpression) -> tuple[str, str] | None:
+    """(role, content code) for what one ``history += expr`` appends."""
+    if isinstance(expr, cst.FormattedString):
+        parts = [p.expression for p in expr.parts if isinstance(p, cst.FormattedStringExpression)]
+    else:
+        parts = [o for o in add_operands(expr) if not _is_constant_text(ctx, o)]
+    if len(parts) != 1:
+        return None
+    content = parts[0]
+    return ("assistant" if _looks_generated(ctx, content) else "user"), code(content)
+
+
+def string_history(ctx: RuleContext, name: str) -> StringHistory | None:
+    """The growing-string conversation held in ``name`` in the current scope: ``name = ""`` (or a string
+    constant), ``name += ...`` turns, and the whole string sent to the model. ``recognised`` when every
+    turn can become a message and the string is used for nothing else."""
+    key = ("hf_string_history", id(ctx.scope.node), name)
+    if key in ctx.memo:
+        return ctx.memo[key]  # type: ignore[return-value]
+    result = None
+    uses = _NameUses(name)
+    for statement in _scope_statements(ctx.scope.node):
+        statement.visit(uses)
+    sent = [a.value for c in scope_calls(ctx) if is_model_input_call(ctx, c) and (a := prompt_input(c)) is not None]
+    prompt_uses = [u for u in uses.uses if any(u is s for s in sent)]
+    if len(uses.assigns) == 1 and uses.extends and prompt_uses:
+        start = uses.assigns[0]
+        initial = string_value(start.value)
+        if initial is None and _is_constant_text(ctx, start.value):
+            initial = "constant"
+        if initial is not None:
+            turns = [(e, *t) for e in uses.extends if isinstance(e.operator, cst.AddAssign) and (t := _turn(ctx, e.value))]
+            recognised = (len(turns) == len(uses.extends) and any(t[1] == "user" for t in turns)
+                          and len(prompt_uses) == len(uses.uses))
+            start_code = "[]" if initial == "" else f'[{{"role": "system", "content": {code(start.value)}}}]'
+            result = StringHistory(name, start, start_code, turns, prompt_uses, recognised)  # type: ignore[arg-type]
+    ctx.memo[key] = result
+    return result
+
+
+def history_conversation(ctx: RuleContext, prompt: cst.BaseExpression) -> str | None:
+    """``history`` itself when ``prompt`` is a growing-string conversation that HF211 turns into messages."""
+    if isinstance(prompt, cst.Name):
+        history = string_history(ctx, prompt.value)
+        if history is not None and history.recognised:
+            return prompt.value
+    return None
