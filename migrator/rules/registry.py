@@ -121,6 +121,10 @@ RULES: tuple[RuleEntry, ...] = (
               ("transformers", "pytorch_transformers"), r"\bpipeline\b", needs_target=True),
     RuleEntry("HF211", "string-chat-history", f"{_H}.chat_history:StringChatHistory", UNSAFE,
               ("transformers", "pytorch_transformers"), r"\+=", needs_target=True),
+    RuleEntry("HF212", "gpt2-internals", f"{_H}.gpt2_internals:Gpt2Internals", REPORT,
+              ("transformers", "pytorch_transformers"),
+              r"\b(?:transformer|c_attn|c_proj|c_fc|ln_[12f]|n_positions|n_ctx|n_layer|n_head|n_embd|past|past_key_values"
+              r"|last_hidden_state)\b", needs_target=True),
     RuleEntry("SEC001", "hardcoded-api-key", f"{_S}.hardcoded_key:HardcodedApiKey", REPORT,
               ("openai",), r"\bapi_key\b", pattern=_KEY, needle="sk-"),
 )

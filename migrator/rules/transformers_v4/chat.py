@@ -331,14 +331,14 @@ def string_history(ctx: RuleContext, name: str) -> StringHistory | None:
         statement.visit(uses)
     sent = [a.value for c in scope_calls(ctx) if is_model_input_call(ctx, c) and (a := prompt_input(c)) is not None]
     prompt_uses = [u for u in uses.uses if any(u is s for s in sent)]
-    if len(uses.assigns) == 1 and uses.extends and prompt_uses:
+    if uses.assigns and uses.extends and prompt_uses:
         start = uses.assigns[0]
         initial = string_value(start.value)
         if initial is None and _is_constant_text(ctx, start.value):
             initial = "constant"
         if initial is not None:
             turns = [(e, *t) for e in uses.extends if isinstance(e.operator, cst.AddAssign) and (t := _turn(ctx, e.value))]
-            recognised = (len(turns) == len(uses.extends) and any(t[1] == "user" for t in turns)
+            recognised = (len(uses.assigns) == 1 and len(turns) == len(uses.extends) and any(t[1] == "user" for t in turns)
                           and len(prompt_uses) == len(uses.uses))
             start_code = "[]" if initial == "" else f'[{{"role": "system", "content": {code(start.value)}}}]'
             result = StringHistory(name, start, start_code, turns, prompt_uses, recognised)  # type: ignore[arg-type]
@@ -353,3 +353,78 @@ def history_conversation(ctx: RuleContext, prompt: cst.BaseExpression) -> str | 
         if history is not None and history.recognised:
             return prompt.value
     return None
+
+
+class LoopItems:
+    """Names bound by ``for`` loops and comprehensions to the items of a value, while inside them.
+
+    A rule calls :meth:`enter` from ``visit_For``/``visit_CompFor`` and :meth:`leave` from the matching
+    leave hooks, with a predicate that says which iterables it follows."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, list[cst.BaseExpression]] = {}
+
+    def enter(self, target: cst.BaseExpression, iterable: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.items.setdefault(target.value, []).append(iterable)
+
+    def leave(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name) and self.items.get(target.value):
+            self.items[target.value].pop()
+
+    def iterable_of(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
+        """What the loop variable ``expr`` iterates over (innermost loop), or None."""
+        if isinstance(expr, cst.Name) and self.items.get(expr.value):
+            return self.items[expr.value][-1]
+        return None
+
+
+def _comp_fors(node: cst.CSTNode) -> list[cst.CompFor]:
+    fors = []
+    current = getattr(node, "for_in", None)
+    while isinstance(current, cst.CompFor):
+        fors.append(current)
+        current = current.inner_for_in
+    return fors
+
+
+class LoopTracking:
+    """Mixin for rules: keeps ``self.loops`` (:class:`LoopItems`) in step with ``for`` statements and
+    comprehensions (whose element is visited before their ``for`` clauses, hence entered up front)."""
+
+    loops: LoopItems
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.loops = LoopItems()
+
+    def visit_For(self, node: cst.For) -> None:
+        self.loops.enter(node.target, node.iter)
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self.loops.leave(original_node.target)
+
+    def _enter_comprehension(self, node: cst.CSTNode) -> None:
+        for clause in _comp_fors(node):
+            self.loops.enter(clause.target, clause.iter)
+
+    def _leave_comprehension(self, node: cst.CSTNode) -> None:
+        for clause in reversed(_comp_fors(node)):
+            self.loops.leave(clause.target)
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._enter_comprehension(node)
+
+    def leave_ListComp(self, original_node: cst.ListComp) -> None:
+        self._leave_comprehension(original_node)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._enter_comprehension(node)
+
+    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
+        self._leave_comprehension(original_node)
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._enter_comprehension(node)
+
+    def leave_SetComp(self, original_node: cst.SetComp) -> None:
+        self._leave_comprehension(original_node)

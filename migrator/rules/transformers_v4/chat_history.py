@@ -62,7 +62,7 @@ class StringChatHistory(Rule):
         "log = ''\nlog += 'line'\nprint(log)",
     )
     has_fixes = True
-    # Examples run without a target, so the must-flag ones are checked by tests/test_hf_rewrites.py.
+    reports_only_with_target = True  # its must-flag examples are checked with one: tests/test_hf_rewrites.py
     invalid = (Invalid("from transformers import AutoTokenizer\nh = ''\nh += 'User: ' + t\ntok(h, return_tensors='pt')", 0),)
 
     def visit_Assign(self, node: cst.Assign) -> None:

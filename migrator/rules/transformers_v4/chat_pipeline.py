@@ -14,6 +14,7 @@ from migrator.rules.transformers_v4.chat import (
     is_length_strip,
     is_replace_strip,
     keyword,
+    LoopTracking,
     single_value,
 )
 from migrator.rules.types import FixSafety
@@ -43,7 +44,7 @@ def _edit_arguments(call: cst.CSTNode) -> cst.CSTNode:
     return call if "return_full_text" in present else append_keyword(call, "return_full_text", "False")
 
 
-class ChatPipelineInput(Rule):
+class ChatPipelineInput(LoopTracking, Rule):
     """## What it does
     With an `hf:` target, finds prompt strings passed to a `pipeline("text-generation", ...)` that loads
     GPT-2 or the target, and the code that cuts the echoed prompt off its `generated_text`.
@@ -81,7 +82,8 @@ class ChatPipelineInput(Rule):
         "from transformers import pipeline\nclf = pipeline('sentiment-analysis')\nclf('great')",
     )
     has_fixes = True
-    # Examples run without a target, so the must-flag ones are checked by tests/test_hf_rewrites.py.
+
+    reports_only_with_target = True  # its must-flag examples are checked with one: tests/test_hf_rewrites.py
     invalid = (Invalid("from transformers import pipeline\ngen = pipeline('text-generation', model='gpt2')\ngen('hi')", 0),)
 
     def _is_generator(self, expr: cst.BaseExpression) -> bool:
@@ -111,6 +113,7 @@ class ChatPipelineInput(Rule):
         base: cst.BaseExpression = expr.value
         while isinstance(base, cst.Subscript):
             base = base.value
+        base = self.loops.iterable_of(base) or base
         if isinstance(base, cst.Name):
             base = single_value(self.ctx, base) or base
         return isinstance(base, cst.Call) and self._is_generator(base.func)

@@ -65,7 +65,7 @@ class InstructModelInput(Rule):
         "import torch\ntorch.tensor([1], max_length=3)",
     )
     has_fixes = True
-    # Examples run without a target, so the must-flag ones are checked by tests/test_hf_rewrites.py.
+    reports_only_with_target = True  # its must-flag examples are checked with one: tests/test_hf_rewrites.py
     invalid = (Invalid("from transformers import AutoTokenizer\ntok = AutoTokenizer.from_pretrained('x')\ntok('hi', return_tensors='pt')", 0),)
 
     def visit_Call(self, node: cst.Call) -> None:

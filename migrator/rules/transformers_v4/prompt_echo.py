@@ -13,6 +13,7 @@ from migrator.rules.transformers_v4.chat import (
     is_length_strip,
     is_replace_strip,
     keyword,
+    LoopTracking,
     method_name,
     prompt_length,
     single_value,
@@ -29,7 +30,7 @@ def _add_skip_special(call: cst.CSTNode) -> cst.CSTNode:
     return append_keyword(call, "skip_special_tokens", "True")
 
 
-class DecodedPromptEcho(Rule):
+class DecodedPromptEcho(LoopTracking, Rule):
     """## What it does
     With an `hf:` target, finds `tokenizer.decode(output[0])` and `tokenizer.batch_decode(output)` of a
     `model.generate(...)` output, and the code that then cuts the prompt off the text
@@ -67,7 +68,8 @@ class DecodedPromptEcho(Rule):
         "import json\njson.decode(x)",
     )
     has_fixes = True
-    # Examples run without a target, so the must-flag ones are checked by tests/test_hf_rewrites.py.
+
+    reports_only_with_target = True  # its must-flag examples are checked with one: tests/test_hf_rewrites.py
     invalid = (Invalid("from transformers import AutoTokenizer\nout = model.generate(**inputs)\ntok.decode(out[0])", 0),)
 
     def _echo(self, call: cst.BaseExpression) -> tuple[cst.Call, str | None] | None:
@@ -79,10 +81,13 @@ class DecodedPromptEcho(Rule):
             return None
         value = first.value
         if method_name(call) == "decode":
-            if not (isinstance(value, cst.Subscript) and len(value.slice) == 1
-                    and isinstance(value.slice[0].slice, cst.Index)):
+            looped = self.loops.iterable_of(value)
+            if looped is not None:  # for sequence in output: decode(sequence)
+                value = looped
+            elif isinstance(value, cst.Subscript) and len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index):
+                value = value.value
+            else:
                 return None
-            value = value.value
         generate = generate_of(self.ctx, value)
         if generate is None:
             return None
