@@ -11,8 +11,8 @@ import runpy
 import shutil
 
 import pytest
-
 from conftest import FIXTURES
+
 from migrator.engine.fixer import FixOptions, fix_notebook, fix_text
 from migrator.rules.registry import RULES
 
@@ -60,7 +60,7 @@ def local_model(request, monkeypatch, model_cache, tiny_gpt2):
 
 
 def header(text: str, key: str) -> str:
-    match = re.search(rf"^# {key}: (.*)$", text, re.M)
+    match = re.search(rf"^# {key}: (.*)$", text, re.MULTILINE)
     assert match, f"missing # {key}: line"
     return match.group(1).strip()
 
@@ -134,5 +134,5 @@ def test_notebook_migrates_cell_by_cell_and_runs(local_model, tmp_path):
     for cell in after["cells"]:
         if cell["cell_type"] == "code":
             code = "".join(line for line in cell["source"] if not line.lstrip().startswith(("%", "!")))
-            exec(compile(code, f"{path}:{cell['id']}", "exec"), namespace)
+            exec(compile(code, f"{path}:{cell['id']}", "exec"), namespace)  # noqa: S102 - runs the migrated cells
     assert_assistant_text_only(namespace["answer"], ["What is a robot?"])

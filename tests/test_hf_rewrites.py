@@ -7,12 +7,12 @@ import json
 import re
 
 import pytest
-
 from conftest import ROOT
+from rewrite_cases import PAIRS
+
 from migrator.engine.fixer import FixOptions, fix_text
 from migrator.rules.registry import RULES
 from migrator.targets import PROVIDERS, model_info
-from rewrite_cases import PAIRS
 
 ALL = [e.code for e in RULES]
 TARGET_ONLY = [e for e in RULES if getattr(e.load(), "reports_only_with_target", False)]
@@ -48,7 +48,7 @@ def test_unsafe_fixes_wait_for_the_flag():
     fixed, applied = fix_text("x.py", text, ALL, FixOptions(target="hf:microsoft/Phi-3.5-mini-instruct"))
     assert {f.code for f in applied} == {"HF201"}
     assert 'tokenizer(prompt, return_tensors="pt")' in fixed and "TODO" not in fixed
-    again, applied = fix_text("x.py", text, ALL, FixOptions(unsafe=True, target="hf:microsoft/Phi-3.5-mini-instruct"))
+    _, applied = fix_text("x.py", text, ALL, FixOptions(unsafe=True, target="hf:microsoft/Phi-3.5-mini-instruct"))
     assert {"HF208", "HF209"} <= {f.code for f in applied}
 
 

@@ -137,7 +137,7 @@ def generate_calls(ctx: RuleContext) -> list[cst.Call]:
 
 def is_text_generation_pipeline(ctx: RuleContext, expr: cst.BaseExpression) -> bool:
     """``expr`` is ``pipeline("text-generation", ...)`` or a name assigned one."""
-    candidates = [expr] if isinstance(expr, cst.Call) else []
+    candidates: list[cst.BaseExpression] = [expr] if isinstance(expr, cst.Call) else []
     if isinstance(expr, cst.Name):
         candidates = list(ctx.index.assigned_values(expr.value, ctx.scope) or ())
     for value in candidates:

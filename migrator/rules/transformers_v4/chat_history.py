@@ -78,7 +78,7 @@ class StringChatHistory(Rule):
         if not history.recognised:
             self.report(node, f"{message}: {_SNIPPET}", FixSafety.REPORT)
             return
-        plan = Fix().edit(node, lambda n, new=history.start_code: n.with_changes(value=cst.parse_expression(new)))
+        plan = Fix().replace(node, node.with_changes(value=cst.parse_expression(history.start_code)))
         for statement, role, content in history.turns:
             call = f'{name}.append({{"role": "{role}", "content": {content}}})'
             plan.replace(statement, cst.Expr(cst.parse_expression(call)))

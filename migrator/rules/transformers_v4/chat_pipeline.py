@@ -6,15 +6,15 @@ import libcst as cst
 
 from migrator.rules.base import Fix, Invalid, Rule
 from migrator.rules.names import string_value
-from migrator.rules.transformers_v4.catalog import loader_kind, model_argument
 from migrator.rules.transformers_v4.chat import (
+    LoopTracking,
     append_keyword,
     conversation,
     hf_target_model,
     is_length_strip,
     is_replace_strip,
+    is_text_generation_pipeline,
     keyword,
-    LoopTracking,
     single_value,
 )
 from migrator.rules.types import FixSafety
@@ -77,8 +77,8 @@ class ChatPipelineInput(LoopTracking, Rule):
     """
 
     valid = (
-        "from transformers import pipeline\ngen = pipeline('text-generation', model='gpt2')\n"
-        "gen([{'role': 'user', 'content': 'hi'}], return_full_text=False)",
+        ("from transformers import pipeline\ngen = pipeline('text-generation', model='gpt2')\n"
+         "gen([{'role': 'user', 'content': 'hi'}], return_full_text=False)"),
         "from transformers import pipeline\nclf = pipeline('sentiment-analysis')\nclf('great')",
     )
     has_fixes = True
@@ -87,20 +87,8 @@ class ChatPipelineInput(LoopTracking, Rule):
     invalid = (Invalid("from transformers import pipeline\ngen = pipeline('text-generation', model='gpt2')\ngen('hi')", 0),)
 
     def _is_generator(self, expr: cst.BaseExpression) -> bool:
-        """``expr`` is a text-generation pipeline of GPT-2 or of the target model."""
-        candidates = [expr] if isinstance(expr, cst.Call) else []
-        if isinstance(expr, cst.Name):
-            candidates = list(self.ctx.index.assigned_values(expr.value, self.ctx.scope) or ())
-        for value in candidates:
-            if not isinstance(value, cst.Call) or loader_kind(self.ctx, value) != "pipeline":
-                continue
-            task = keyword(value, "task") or next((a for a in value.args if a.keyword is None), None)
-            if task is None or string_value(task.value) != "text-generation":
-                continue
-            model = model_argument(value, "pipeline")
-            if model is not None:
-                return True
-        return False
+        """``expr`` is a text-generation pipeline (GPT-2's, or already the target's)."""
+        return is_text_generation_pipeline(self.ctx, expr)
 
     def _result_text(self, expr: cst.BaseExpression) -> bool:
         """``expr`` is a ``generated_text`` read of a result of such a pipeline (or a name assigned one)."""

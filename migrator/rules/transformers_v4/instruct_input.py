@@ -60,8 +60,8 @@ class InstructModelInput(Rule):
     """
 
     valid = (
-        "from transformers import AutoTokenizer\ntok = AutoTokenizer.from_pretrained('x')\n"
-        "tok.apply_chat_template(messages, return_tensors='pt')",
+        ("from transformers import AutoTokenizer\ntok = AutoTokenizer.from_pretrained('x')\n"
+         "tok.apply_chat_template(messages, return_tensors='pt')"),
         "import torch\ntorch.tensor([1], max_length=3)",
     )
     has_fixes = True
@@ -86,7 +86,7 @@ class InstructModelInput(Rule):
             new = _LENGTHS[arg.keyword.value]
             plan = None
             if new not in present:
-                plan = Fix().edit(arg, lambda a, new=new: a.with_changes(keyword=cst.Name(new)))
+                plan = Fix().edit(arg, _renamer(new))
             self.report(arg, f"`{arg.keyword.value}` counted the prompt, and a chat prompt is longer: use `{new}` "
                              "(the fix keeps the number as the budget for new tokens)", plan=plan)
 
@@ -124,6 +124,13 @@ class InstructModelInput(Rule):
     @staticmethod
     def _prompt(node: cst.Call) -> cst.Arg | None:
         return keyword(node, "text") or next((a for a in node.args if a.keyword is None and not a.star), None)
+
+
+def _renamer(keyword_name: str):
+    def rename(arg: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(arg, cst.Arg)
+        return arg.with_changes(keyword=cst.Name(keyword_name))
+    return rename
 
 
 def _assigned_name(statement: cst.CSTNode | None, value: cst.CSTNode) -> str | None:

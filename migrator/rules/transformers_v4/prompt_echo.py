@@ -6,6 +6,7 @@ import libcst as cst
 
 from migrator.rules.base import Fix, Invalid, Rule
 from migrator.rules.transformers_v4.chat import (
+    LoopTracking,
     append_keyword,
     code,
     generate_of,
@@ -13,7 +14,6 @@ from migrator.rules.transformers_v4.chat import (
     is_length_strip,
     is_replace_strip,
     keyword,
-    LoopTracking,
     method_name,
     prompt_length,
     single_value,
@@ -63,8 +63,8 @@ class DecodedPromptEcho(LoopTracking, Rule):
     """
 
     valid = (
-        "from transformers import AutoTokenizer\nout = model.generate(**inputs)\n"
-        "tok.decode(out[0][inputs['input_ids'].shape[-1]:])",
+        ("from transformers import AutoTokenizer\nout = model.generate(**inputs)\n"
+         "tok.decode(out[0][inputs['input_ids'].shape[-1]:])"),
         "import json\njson.decode(x)",
     )
     has_fixes = True
