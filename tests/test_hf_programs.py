@@ -66,8 +66,10 @@ def header(text: str, key: str) -> str:
 
 
 def migrate(path, target=TARGET) -> str:
-    text, fixed = fix_text(str(path), path.read_text(), ALL, FixOptions(unsafe=True, target=target))
+    options = FixOptions(unsafe=True, target=target)
+    text, fixed = fix_text(str(path), path.read_text(), ALL, options)
     assert fixed and "TODO(migrate)" not in text, text
+    assert fix_text(str(path), text, ALL, options) == (text, [])  # a second run changes nothing
     return text
 
 
