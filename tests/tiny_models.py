@@ -68,3 +68,35 @@ def build_tiny_llama(out: Path, seed: int = 0) -> Path:
     tokenizer.save_pretrained(out)
     (out / "corpus.txt").unlink()
     return out
+
+
+# The shape of Llama 3.x Instruct's template: header tokens around each role, <|eot_id|> after each turn,
+# and the assistant header as the generation prompt.
+LLAMA3_CHAT_TEMPLATE = (
+    "{{- bos_token }}{% for message in messages %}"
+    "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}"
+)
+LLAMA3_SPECIAL_TOKENS = ["<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
+
+
+def build_tiny_chat_llama(out: Path, seed: int = 0) -> Path:
+    """A tiny random Llama shaped like an instruction model: Llama 3 special tokens and chat template,
+    ``<|eot_id|>`` as end of turn, no pad token."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    out.mkdir(parents=True, exist_ok=True)
+    base = _tokenizer(out).backend_tokenizer
+    base.add_special_tokens(LLAMA3_SPECIAL_TOKENS)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=base, bos_token="<|begin_of_text|>", eos_token="<|eot_id|>")
+    tokenizer.chat_template = LLAMA3_CHAT_TEMPLATE
+    torch.manual_seed(seed)
+    eos = tokenizer.convert_tokens_to_ids("<|eot_id|>")
+    config = LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
+                         num_key_value_heads=2, vocab_size=len(tokenizer), max_position_embeddings=512,
+                         bos_token_id=tokenizer.bos_token_id, eos_token_id=eos)
+    LlamaForCausalLM(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    (out / "corpus.txt").unlink()
+    return out

@@ -13,6 +13,19 @@ else:  # pragma: no cover
 
 
 @dataclass(frozen=True)
+class ModelInfo:
+    """A known model of a provider (the hf target's instruction models)."""
+
+    id: str
+    architecture: str  # model family whose module names apply ("llama", "phi3")
+    context_length: int
+    parameters: str
+    licence: str
+    gate: str  # what access needs; "" when the model is open
+    chat_template: bool
+
+
+@dataclass(frozen=True)
 class Provider:
     name: str
     kind: str  # "api" or "hf"
@@ -24,14 +37,28 @@ class Provider:
     embedding_model: str
     endpoint_env: str = ""
     api_version: str = ""
+    models: tuple[ModelInfo, ...] = ()
 
 
 def _load() -> dict[str, Provider]:
     data = tomllib.loads((Path(__file__).parent / "providers.toml").read_text(encoding="utf-8"))
-    return {name: Provider(name=name, **row) for name, row in data.items()}
+    providers = {}
+    for name, row in data.items():
+        models = tuple(ModelInfo(**model) for model in row.pop("models", ()))
+        providers[name] = Provider(name=name, models=models, **row)
+    return providers
 
 
 PROVIDERS: dict[str, Provider] = _load()
+
+
+def model_info(model_id: str) -> ModelInfo | None:
+    """What the registry knows about ``model_id`` (any provider), or None."""
+    for provider in PROVIDERS.values():
+        for model in provider.models:
+            if model.id == model_id:
+                return model
+    return None
 
 
 class TargetError(ValueError):

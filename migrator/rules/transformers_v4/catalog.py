@@ -98,6 +98,22 @@ def gpt2_id_of(ctx: RuleContext, expr: cst.BaseExpression) -> tuple[str, str | N
             literal = gpt2_literal(value)
             if literal is not None:
                 return literal, expr.value
+        default = parameter_default(ctx, expr.value)
+        if isinstance(default, cst.Name) and default.value != expr.value:  # def load(name=MODEL_NAME)
+            return gpt2_id_of(ctx, default)
+    return None
+
+
+def parameter_default(ctx: RuleContext, name: str) -> cst.BaseExpression | None:
+    """The default of parameter ``name`` of the function being analysed (``def load(name=MODEL)``), when it
+    is not reassigned in the body."""
+    node = ctx.scope.node
+    if not isinstance(node, cst.FunctionDef) or ctx.scope.values.get(name):
+        return None
+    params = node.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.name.value == name:
+            return param.default
     return None
 
 
