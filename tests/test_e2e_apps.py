@@ -25,7 +25,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES
 from fake_openai import FakeOpenAI
 
@@ -53,7 +52,7 @@ def legacy_python(tmp_path_factory):
     python = venv / "bin" / "python"
     proc = subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "openai==0.28.1", "numpy"],
-        capture_output=True, text=True,
+        capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 0, f"could not build the openai==0.28.1 virtualenv:\n{proc.stderr[-2000:]}"
     return python
@@ -69,14 +68,14 @@ def app_env(app_dir: Path, server: FakeOpenAI) -> dict[str, str]:
 
 def run_app(python, app_dir: Path, server: FakeOpenAI) -> str:
     proc = subprocess.run([str(python), "main.py"], cwd=app_dir, env=app_env(app_dir, server),
-                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL, check=False)
     assert proc.returncode == 0, f"{app_dir.name} exited {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-4000:]}"
     return proc.stdout
 
 
 def migrate_apply(app_dir: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "migrator", "apply", "-j", "1", str(app_dir)], cwd=app_dir.parent,
-                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL, check=False)
 
 
 def snapshot(app_dir: Path) -> dict[str, str]:
