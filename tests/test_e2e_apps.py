@@ -13,8 +13,9 @@ Two halves per app, against the same fake server (tests/fake_openai.py):
   (1: findings left for a human) and change nothing when run again; the result runs under the openai SDK
   installed here and must print the same.
 
-`tested_project` runs its own unittest suite (which pytest also runs) from main.py, in-process, and prints
-the counts: the mocks of the v0 API must still intercept after migration.
+`tested_project` runs its own unittest suite (pytest runs the same file) from main.py, in a child process
+without OPENAI_API_KEY as a CI job would, and prints the counts: the suite must import without a key and
+its mocks of the v0 API must still intercept after migration. This test does not run pytest itself.
 """
 
 import json
