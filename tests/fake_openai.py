@@ -28,8 +28,21 @@ def _vector(text: str, dims: int = 8) -> list[float]:
 
 
 def _reply(messages: list[dict]) -> str:
+    if _answered(messages):
+        return f"echo: {messages[-1].get('content') or ''}"
     last = next((m for m in reversed(messages) if m.get("role") == "user"), {"content": ""})
     return f"echo: {last.get('content') or ''}"
+
+
+def _answered(messages: list[dict]) -> bool:
+    """A conversation ending in a function/tool result gets a plain answer (agent loops end)."""
+    return bool(messages) and messages[-1].get("role") in ("function", "tool")
+
+
+def _chosen(names: list[str], messages: list[dict]) -> str:
+    """The function whose name the last user message mentions, else the first one."""
+    last = next((m for m in reversed(messages) if m.get("role") == "user"), {"content": ""})
+    return next((n for n in names if n in str(last.get("content") or "")), names[0])
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -75,6 +88,9 @@ class Handler(BaseHTTPRequestHandler):
         if azure:
             return "/" + azure.group(2), azure.group(1)
         path = re.sub(r"^/v1", "", path)
+        engine = re.match(r"^/engines/([^/]+)(/.*)$", path)  # v0's `engine=` outside Azure
+        if engine:
+            return engine.group(2), engine.group(1)
         return path, None
 
     # -- endpoints --------------------------------------------------------------------------------
@@ -89,8 +105,24 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._error(404, f"no route {path}")
 
+    def _settings(self) -> str:
+        """What the request says about the caller's configuration, echoed in replies so that a migration
+        that drops it (organization, Azure api-version) changes the program's output."""
+        parts = []
+        organization = self.headers.get("OpenAI-Organization")
+        if organization:
+            parts.append(f"org={organization}")
+        version = re.search(r"[?&]api-version=([^&]+)", self.path)
+        if version:
+            parts.append(f"api-version={version.group(1)}")
+        return f" [{' '.join(parts)}]" if parts else ""
+
     def do_POST(self) -> None:
         path, deployment = self._route()
+        if not (self.headers.get("Authorization", "").removeprefix("Bearer ").strip() not in ("", "None")
+                or self.headers.get("api-key")):
+            self._error(401, "no API key")  # what api.openai.com answers (v0 sent 'Bearer None' or nothing)
+            return
         body = self._body()
         model = deployment or body.get("model") or ""
         status = re.match(r"^error-(\d{3})$", model)
@@ -112,17 +144,17 @@ class Handler(BaseHTTPRequestHandler):
 
     def _chat(self, body: dict, model: str) -> None:
         messages = body.get("messages", [])
-        content = _reply(messages)
+        content = _reply(messages) + self._settings()
         n = int(body.get("n") or 1)
         message: dict = {"role": "assistant", "content": content}
         finish = "stop"
-        if body.get("tools"):
-            name = body["tools"][0]["function"]["name"]
+        if body.get("tools") and not _answered(messages):
+            name = _chosen([t["function"]["name"] for t in body["tools"]], messages)
             message = {"role": "assistant", "content": None, "tool_calls": [
                 {"id": "call_1", "type": "function", "function": {"name": name, "arguments": '{"city": "Paris"}'}}]}
             finish = "tool_calls"
-        elif body.get("functions"):
-            name = body["functions"][0]["name"]
+        elif body.get("functions") and not _answered(messages):
+            name = _chosen([f["name"] for f in body["functions"]], messages)
             message = {"role": "assistant", "content": None, "function_call": {"name": name, "arguments": '{"city": "Paris"}'}}
             finish = "function_call"
         usage = {"prompt_tokens": sum(_words(m.get("content", "")) for m in messages),
