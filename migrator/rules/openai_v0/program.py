@@ -71,7 +71,7 @@ class _Summariser(cst.CSTVisitor):
         self.callees: set[int] = set()
         self.saved_depth: list[int] = []
         # A function body runs after the module's top level: a load_dotenv() there counts wherever it is.
-        self.dotenv_anywhere = any(_changes_env(stmt) for stmt in ctx.module.body)
+        self.dotenv_anywhere = any(changes_env(stmt) for stmt in ctx.module.body)
 
     # -- names ----------------------------------------------------------------------------------
     def _qualify(self, qualname: str | None) -> str | None:
@@ -293,7 +293,7 @@ class _Summariser(cst.CSTVisitor):
         origins.append(self.origin(node.value))
 
 
-def _changes_env(stmt: cst.CSTNode) -> bool:
+def changes_env(stmt: cst.CSTNode) -> bool:
     """A top-level ``load_dotenv(...)``, ``os.environ[...] = ...`` or ``os.environ.update(...)`` line."""
     if not isinstance(stmt, cst.SimpleStatementLine):
         return False
