@@ -17,6 +17,7 @@ from migrator.rules.base import Fix, RuleContext
 from migrator.rules.names import string_value
 from migrator.rules.options import run_target
 from migrator.targets.registry import Provider
+from migrator.rules.openai_v0.dual_sdk import legacy_branches
 from migrator.rules.openai_v0.planning import MODULE, decide
 from migrator.rules.openai_v0.program import changes_env
 from migrator.rules.project import ConfigSite
@@ -345,7 +346,8 @@ def _make_plan(ctx: RuleContext) -> ClientPlan:
     view = ctx.project
     module = view.module_of(ctx.path)
     own = _own_sites(ctx)
-    decision = decide(view, module, own, plan.style, target.provider.name if other and target else None)
+    dual = ctx.cached(("legacy_branches_exist",), lambda: bool(legacy_branches(ctx.module)))
+    decision = decide(view, module, own, plan.style, target.provider.name if other and target else None, dual)
     plan.style, plan.reason = decision.style, decision.reason
     foreign = view.foreign_config(module) if module is not None else ()
     plan.azure_possible = any(s.name == "api_type" for s in (*own, *foreign))

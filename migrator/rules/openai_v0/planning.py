@@ -75,8 +75,13 @@ def decide(
     own: Sequence[ConfigSite],
     requested_style: str = CLIENT,
     provider: str | None = None,
+    dual_sdk: bool = False,
 ) -> Decision:
-    """The plan of ``module`` (None: unknown to the view) whose own configuration sites are ``own``."""
+    """The plan of ``module`` (None: unknown to the view) whose own configuration sites are ``own``;
+    ``dual_sdk``: the module guards code for both SDK generations."""
+    if dual_sdk:
+        return Decision(MODULE, "it supports both SDK generations: the legacy branch of its guard is left as it "
+                                "is, the configuration stays on the openai module")
     if requested_style == MODULE:
         return Decision(MODULE, "--client-style module: the SDK's module-level client reads openai.* at each request")
     if provider is not None:
@@ -106,8 +111,8 @@ def plan_lines(view: ProjectView, requested_style: str = CLIENT, provider: str |
     """One line per module that calls the v0 API: ``path: plan: reason``, then what the view could not see."""
     paths = {module: path for path, module in view.modules}
     lines = []
-    for module in view.calling_modules():
-        decision = decide(view, module, view.config_sites(module), requested_style, provider)
+    for module in sorted({*view.calling_modules(), *view.dual_sdk}):
+        decision = decide(view, module, view.config_sites(module), requested_style, provider, module in view.dual_sdk)
         what = "module-level client" if decision.style == MODULE else "client object"
         lines.append(f"{paths.get(module, module)}: {what}: {decision.reason}")
     lines.extend(f"not seen: {note}" for note in view.unseen)
