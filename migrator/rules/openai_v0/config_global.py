@@ -67,7 +67,7 @@ class LegacyConfigGlobal(Rule):
             "import openai\nopenai.api_key = key\nopenai.ChatCompletion.create(model='m', messages=[])",
             fixed="from openai import OpenAI\n\nclient = OpenAI(api_key=key)\nclient.chat.completions.create(model='m', messages=[])",
         ),
-        Invalid("import openai\nopenai.api_base = 'http://localhost:8000/v1'", fixed="import openai\nopenai.base_url = 'http://localhost:8000/v1'"),
+        Invalid("import openai\nopenai.api_base = 'http://localhost:8000/v1'", fixed="import openai\nopenai.base_url = 'http://localhost:8000/v1/'"),
         Invalid(
             "import openai\nopenai.api_type = 'azure'\nopenai.api_version = '2023-05-15'\n"
             "openai.Completion.create(engine='d', prompt='p')",
@@ -160,6 +160,7 @@ class LegacyConfigGlobal(Rule):
                 normal = "azure" if value in AZURE_TYPES else "openai" if value in OPENAI_TYPES else None
                 if normal and normal != value:
                     literal = self.values[id(node)]
-                    fix = Fix().replace(literal, cst.SimpleString(repr(normal)))
+                    quote = literal.quote if isinstance(literal, cst.SimpleString) else "'"
+                    fix = Fix().replace(literal, cst.SimpleString(f"{quote}{normal}{quote}"))
             where = target if " " in target else f"`{target}=` of the client"
             self.report(node, f"`openai.{name}` configured the v0 module; pass it as {where}", plan=fix)
