@@ -273,6 +273,7 @@ def combine(summaries: Iterable, names: dict[str, str], complete: bool, unseen: 
         v0_calls=v0_calls,
         unseen=tuple(unseen),
         dual_sdk=tuple(s.module for s in summaries if s.dual_sdk),
+        local_openai=tuple(s.module for s in summaries if s.local_openai),
     )
 
 
