@@ -53,6 +53,13 @@ class Notebook:
         return cls(path, raw, data, {}, raw.endswith("\n"))  # analysable, but not rewritable
 
     @property
+    def digest(self) -> str:
+        """Digest of the notebook's bytes (the raw text was decoded from UTF-8, so this round-trips)."""
+        from migrator.engine.source import content_digest
+
+        return content_digest(self.raw.encode("utf-8"))
+
+    @property
     def rewritable(self) -> bool:
         return bool(self.dump)
 

@@ -6,6 +6,7 @@ Every failure becomes a :class:`SourceError` with a one-line message; nothing he
 from __future__ import annotations
 
 import codecs
+import hashlib
 import io
 import os
 import tokenize
@@ -29,6 +30,7 @@ class Source:
     text: str
     encoding: str  # the codec named by the cookie (or utf-8)
     bom: bool
+    digest: str = ""  # of the bytes read: a write checks the file still has them (see engine.writer)
 
     @property
     def is_generated(self) -> bool:
@@ -75,7 +77,12 @@ def decode_source(path: str, data: bytes) -> Source:
         ) from None
     except LookupError:
         raise SourceError(f"unknown encoding {codec!r} in coding cookie") from None
-    return Source(path=os.fspath(path), text=text, encoding=codec, bom=bom)
+    return Source(path=os.fspath(path), text=text, encoding=codec, bom=bom, digest=content_digest(data))
+
+
+def content_digest(data: bytes) -> str:
+    """A digest of a file's bytes (cache keys, and the check that a file did not change before a write)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def syntax_error_message(text: str, exc: Exception) -> str:
