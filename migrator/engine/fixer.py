@@ -91,8 +91,8 @@ def todo_findings(path: str, text: str, findings: Sequence[Finding]) -> list[Fin
     return out
 
 
-def _candidates(codes: tuple[str, ...], forced: tuple[str, ...], text: str) -> list[str]:
-    found = prefilter_for(codes).candidate_rules(text)
+def _candidates(codes: tuple[str, ...], forced: tuple[str, ...], text: str, target: bool) -> list[str]:
+    found = prefilter_for(codes, target).candidate_rules(text)
     if forced:
         found = [c for c in codes if c in found or c in forced]
     return found
@@ -133,7 +133,7 @@ def _fix_loop(path: str, text: str, codes: Sequence[str], options: FixOptions) -
     current, module = text, None
     fixed: list[Finding] = []
     for _ in range(MAX_PASSES):
-        candidates = _candidates(codes, forced, current)
+        candidates = _candidates(codes, forced, current, options.target is not None)
         if not candidates:
             return current, sorted(fixed), FileResult(path=path)
         if module is None:
