@@ -69,9 +69,8 @@ def scan(paths, output_format, quiet, exit_zero, verbose, no_cache, **options) -
 
     Exit status: 0 nothing found, 1 legacy code found, 2 usage error or a file that could not be analysed.
     """
-    from migrator.output.report import ScanReport
-
     from migrator.output.progress import with_progress
+    from migrator.output.report import ScanReport
 
     jobs = options.pop("jobs")
     settings = _settings(paths, options, no_cache=no_cache)

@@ -94,7 +94,7 @@ def _display(path: str, cwd: str) -> str:
     """Paths under the working directory are shown relative to it, others absolute."""
     absolute = os.path.abspath(path)
     prefix = cwd.rstrip(os.sep) + os.sep
-    return absolute[len(prefix):] if absolute.startswith(prefix) else absolute
+    return absolute.removeprefix(prefix)
 
 
 def discover(paths: list[str] | tuple[str, ...], options: DiscoveryOptions | None = None) -> Discovery:

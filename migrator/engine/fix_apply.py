@@ -20,7 +20,7 @@ libcst's (a test compares the two on every fixture):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import libcst as cst
 
@@ -173,7 +173,7 @@ def _import_from(module: str, names: list[tuple[str, str | None]]) -> cst.Simple
                                                    names=[_alias(obj, asname) for obj, asname in names])])
 
 
-def _gathered(block: list[cst.BaseStatement]) -> tuple[set[str], dict[str, str], dict[str, set[str]], dict[str, set[tuple[str, str]]]]:
+def _gathered(block: Sequence[cst.BaseStatement]) -> tuple[set[str], dict[str, str], dict[str, set[str]], dict[str, set[tuple[str, str]]]]:
     """What the opening import block binds: plain modules, aliased modules, objects, aliased objects."""
     modules: set[str] = set()
     module_aliases: dict[str, str] = {}
@@ -226,9 +226,9 @@ def _add_imports(module: cst.Module, adds: Iterable[ImportKey]) -> cst.Module:
     for m, asname in have_aliases.items():
         if module_aliases.get(m) == asname:
             del module_aliases[m]
-    for m, pairs in have_object_aliases.items():
+    for m, present in have_object_aliases.items():
         if m in object_aliases:
-            object_aliases[m] = [p for p in object_aliases[m] if p not in pairs]
+            object_aliases[m] = [p for p in object_aliases[m] if p not in present]
             if not object_aliases[m]:
                 del object_aliases[m]
     for m, names in have_objects.items():
@@ -239,7 +239,9 @@ def _add_imports(module: cst.Module, adds: Iterable[ImportKey]) -> cst.Module:
 
     # Names for a module that the opening block already imports from join that statement (the first one).
     for index in range(head, end):
-        small = body[index].body[0]  # type: ignore[attr-defined]
+        line = body[index]
+        assert isinstance(line, cst.SimpleStatementLine)
+        small = line.body[0]
         if not isinstance(small, cst.ImportFrom) or isinstance(small.names, cst.ImportStar):
             continue
         if small.module is None or small.relative:
@@ -249,7 +251,7 @@ def _add_imports(module: cst.Module, adds: Iterable[ImportKey]) -> cst.Module:
             continue
         new_names = [_alias(obj, None) for obj in sorted(objects.pop(name, ()))]
         new_names += [_alias(obj, asname) for obj, asname in sorted(object_aliases.pop(name, []))]
-        body[index] = body[index].with_changes(body=[small.with_changes(names=[*new_names, *small.names])])
+        body[index] = line.with_changes(body=[small.with_changes(names=[*new_names, *small.names])])
 
     if not (plain or module_aliases or objects or object_aliases):
         return module.with_changes(body=body)

@@ -18,8 +18,8 @@ from migrator.engine.results import FileResult, Finding, FixSafety
 from migrator.engine.runner import analyse_text
 from migrator.engine.source import Source, SourceError, read_source
 from migrator.engine.suppression import is_suppressed, parse_suppressions
-from migrator.rules.registry import BY_CODE
 from migrator.rules.project import EMPTY, ProjectView
+from migrator.rules.registry import BY_CODE
 from migrator.rules.types import RunOptions
 
 MAX_PASSES = 8

@@ -37,16 +37,26 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         yield
         return
 
+    message = f"took longer than the {seconds:g}s limit per file; skipped (raise it with --timeout)"
+    fired = []
+
     def expired(signum, frame):  # type: ignore[no-untyped-def]
-        raise FileTimeout(f"took longer than the {seconds:g}s limit per file; skipped (raise it with --timeout)")
+        fired.append(True)
+        raise FileTimeout(message)
 
     previous = signal.signal(signal.SIGALRM, expired)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
+    except BaseException:
+        if fired:  # the exception may have been caught and re-raised as another one on its way up
+            raise FileTimeout(message) from None
+        raise
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    if fired:  # raised inside code that turned it into a per-file error: the limit is the reason
+        raise FileTimeout(message)
 
 
 def check_size(text: str) -> None:

@@ -45,7 +45,7 @@ class Notebook:
             raise SourceError(f"invalid notebook JSON ({exc}); left alone") from None
         if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
             raise SourceError("not a Jupyter notebook (no 'cells' list); left alone")
-        body = raw[:-1] if raw.endswith("\n") else raw
+        body = raw.removesuffix("\n")
         for indent in (1, 2, 4, None):
             for ensure_ascii in (False, True):
                 if json.dumps(data, indent=indent, ensure_ascii=ensure_ascii) == body:

@@ -18,20 +18,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from migrator.rules.registry import RuleEntry
 from migrator.rules.types import FixSafety
 
 
-@lru_cache(maxsize=None)
+@cache
 def _import_regex(root: str) -> re.Pattern[str]:
     # A statement starts a line or follows ';' or ':' (``if x: import openai``); the module may follow
     # ``from`` across a backslash continuation, or come anywhere in an ``import a, b`` list.
+    name = re.escape(root)
     return re.compile(
-        r"(?:^|[;:])[ \t\f]*(?:from[ \t\f\\\r\n]+%s\b|import[ \t\f]+(?:[^\n;#\\]|\\\r?\n)*?\b%s\b)"
-        % (re.escape(root), re.escape(root)),
-        re.M,
+        r"(?:^|[;:])[ \t\f]*(?:from[ \t\f\\\r\n]+" + name + r"\b|import[ \t\f]+(?:[^\n;#\\]|\\\r?\n)*?\b" + name + r"\b)",
+        re.MULTILINE,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+
 from migrator.rules.registry import RULES, RuleEntry
 from migrator.templating import render
 
