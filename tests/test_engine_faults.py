@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, ROOT
+
 from migrator.engine.apply import ConcurrentModification, write_fix
 from migrator.engine.fixer import fix_file
 from migrator.engine.pool import CRASH_MESSAGE, WorkerPool, run_ordered

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import libcst as cst
 import pytest
-
-import migrator.engine.fix_apply as fix_apply
 from conftest import FIXTURES
+from rewrite_cases import PAIRS, options_for
+
+from migrator.engine import fix_apply
 from migrator.engine.fixer import FixOptions, fix_text
 from migrator.rules.base import Fix
 from migrator.rules.registry import RULES
-from rewrite_cases import PAIRS, options_for
 
 ALL = [e.code for e in RULES]
 

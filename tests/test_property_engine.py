@@ -14,10 +14,10 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES
 from migrator.engine.fixer import FixOptions, fix_text
 from migrator.engine.runner import analyse_text
 from migrator.engine.source import SourceError
