@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     import libcst as cst
 
 MAX_PARSE_BYTES = 8_000_000  # characters of source: above this a file is skipped with a reason
+# libcst's native parser handles 1,000 levels of nesting; a text this short cannot hold more (each level
+# takes two characters), so CPython's check is needed only above it.
+NESTING_CHECK_CHARS = 2000
 DEFAULT_TIMEOUT = 60.0  # seconds per file
 
 
@@ -73,7 +76,8 @@ def parse_module(text: str) -> cst.Module:
 
     check_size(text)
     try:
-        ast.parse(text)
+        if len(text) > NESTING_CHECK_CHARS:
+            ast.parse(text)
     except SyntaxError as exc:
         if "too many nested" in str(exc.msg) or "too many levels" in str(exc.msg):
             raise SourceError(f"too deeply nested to parse (line {exc.lineno}: {exc.msg})") from None

@@ -79,7 +79,7 @@ def _triage(path: str, codes: tuple[str, ...], cache: ResultCache | None = None)
             return _Triage(FileResult(path=path, skipped="generated" if b"@generated" in data[:2048] else None),
                            digest=digest)
     try:
-        source = decode_source(path, data)
+        source = decode_source(path, data, digest=False)
     except SourceError as exc:
         return _Triage(FileResult(path=path, error=str(exc)), digest=digest)
     if source.is_generated:

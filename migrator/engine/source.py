@@ -54,8 +54,9 @@ def read_source(path: str) -> Source:
     return decode_source(path, data)
 
 
-def decode_source(path: str, data: bytes) -> Source:
-    """Decode ``data`` read from ``path``; see :func:`read_source`."""
+def decode_source(path: str, data: bytes, digest: bool = True) -> Source:
+    """Decode ``data`` read from ``path``; see :func:`read_source`. ``digest``: record the bytes' digest
+    (needed to write the file back, not to scan it)."""
     if b"\0" in data:
         raise SourceError("binary file (contains NUL bytes), not Python source")
     try:
@@ -77,7 +78,8 @@ def decode_source(path: str, data: bytes) -> Source:
         ) from None
     except LookupError:
         raise SourceError(f"unknown encoding {codec!r} in coding cookie") from None
-    return Source(path=os.fspath(path), text=text, encoding=codec, bom=bom, digest=content_digest(data))
+    return Source(path=os.fspath(path), text=text, encoding=codec, bom=bom,
+                  digest=content_digest(data) if digest else "")
 
 
 def content_digest(data: bytes) -> str:
