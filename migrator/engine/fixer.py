@@ -105,6 +105,10 @@ def _verified(text: str):  # type: ignore[no-untyped-def]
     try:
         ast.parse(text)
         return cst.parse_module(text)
+    except (SyntaxError, RecursionError, MemoryError) as exc:
+        if isinstance(exc, SyntaxError) and "too many nested" not in str(exc.msg):
+            raise SourceError(f"internal error: a rewrite did not parse ({type(exc).__name__}); file left unchanged") from None
+        raise SourceError("too deeply nested for Python's own parser; file left unchanged") from None
     except Exception as exc:  # noqa: BLE001 - never write what does not parse
         raise SourceError(f"internal error: a rewrite did not parse ({type(exc).__name__}); file left unchanged") from None
 
