@@ -202,3 +202,24 @@ def test_apply_killed_at_random_moments(tmp_path):
     for rel in files:
         assert (work / rel).read_bytes() == (expected / rel).read_bytes(), rel
     assert not list(work.rglob(".migrate-*.tmp"))
+
+
+def test_scan_survives_a_worker_crash(tmp_path, monkeypatch):
+    """A file that kills its worker (simulated) is one error; the rest of its chunk and the run go on."""
+    from migrator.engine import runner
+
+    for index in range(40):
+        (tmp_path / f"m{index:02d}.py").write_text(LEGACY)
+    real = runner._parse_candidate
+
+    def fragile(path, *args, **kwargs):
+        if path.endswith("m07.py"):
+            os._exit(11)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "_parse_candidate", fragile)  # inherited by the forked workers
+    files = sorted(str(p) for p in tmp_path.glob("*.py"))
+    results = list(runner.analyse_paths(files, CODES, jobs=2))
+    assert [r.path for r in results] == files
+    assert [r.path for r in results if r.error] == [files[7]] and CRASH_MESSAGE in (results[7].error or "")
+    assert all(len(r.findings) == 2 for i, r in enumerate(results) if i != 7)

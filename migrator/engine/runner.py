@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from migrator.engine.cache import ResultCache
 from migrator.engine.limits import DEFAULT_TIMEOUT, FileTimeout, parse_module, time_limit
-from migrator.engine.pool import Slot, WorkerPool, default_jobs
+from migrator.engine.pool import WorkerPool, default_jobs, init_worker
 from migrator.engine.prefilter import prefilter_for
 from migrator.engine.results import FileResult
 from migrator.engine.source import SourceError, content_digest, decode_source
@@ -168,6 +168,36 @@ def _run(path: str, text: str, codes: list[str]):  # type: ignore[no-untyped-def
         raise SourceError(f"internal error while analysing: {type(exc).__name__}: {exc}") from None
 
 
+CHUNK_FILES = 32  # files per task once the pool runs: triage and analysis of a chunk stay in one worker
+
+_WORKER_CACHE: ResultCache | None = None  # set once per scan worker (inherited, not pickled, when forked)
+
+
+def _init_scan_worker(cache: ResultCache | None, parent: int) -> None:
+    global _WORKER_CACHE
+    _WORKER_CACHE = cache
+    init_worker(parent)
+
+
+def _analyse_one(path: str, codes: tuple[str, ...], cache: ResultCache | None,
+                 timeout: float | None) -> tuple[FileResult, str]:
+    triage = _triage(path, codes, cache)
+    if not triage.candidates:
+        return triage.result, triage.digest
+    return _parse_candidate(path, triage.candidates, triage.text, triage.notebook, timeout), triage.digest
+
+
+def _analyse_chunk(items: list[tuple[str, tuple[str, ...]]], timeout: float | None) -> list[tuple[FileResult, str]]:
+    """Worker side: read, pre-filter and analyse a run of files (the cache answers what it knows)."""
+    return [_analyse_one(path, codes, _WORKER_CACHE, timeout) for path, codes in items]
+
+
+def _crash_reporter(path: str) -> Callable[[str], list[tuple[FileResult, str]]]:
+    def report(reason: str) -> list[tuple[FileResult, str]]:
+        return [(FileResult(path=path, error=reason, parsed=True, cacheable=False), "")]
+    return report
+
+
 def analyse_paths(
     paths: Sequence[str], codes: Sequence[str], jobs: int | None = None,
     codes_for: Callable[[str], Sequence[str]] | None = None, cache: ResultCache | None = None,
@@ -175,43 +205,53 @@ def analyse_paths(
 ) -> Iterator[FileResult]:
     """Analyse ``paths`` and yield results in the order of ``paths``.
 
-    Reading and pre-filtering run here, in the parent (they are cheap, and most files stop there); each
-    file is read once, and the text goes to the worker with the rules to run. Files that need parsing are
-    handed to a worker pool as soon as they are found, so triage overlaps parsing; the pool starts with
-    the first such file, so a tree without legacy code never forks or imports libcst.
+    Each file is read once. Reading and pre-filtering start here, in the parent, so a tree without legacy
+    code never forks or imports libcst. With several workers, the first file that needs parsing starts
+    the pool: it and every file after it go to the workers in chunks, each read, pre-filtered and analysed
+    by one worker, so the pre-filtering of the rest of the tree runs in parallel with the parsing.
     ``codes_for(path)``, when given, narrows the rules per file (per-file-ignores); ``cache`` answers for
     files analysed before with the same content and rules, and learns the rest.
     """
     codes = tuple(codes)
     jobs = jobs or default_jobs()
     use_pool = jobs > 1 and len(paths) > 1
-    pool = WorkerPool(jobs)
-    slots: list[tuple[FileResult | Slot[FileResult], str, tuple[str, ...]]] = []
+    per_file = [(path, tuple(codes_for(path)) if codes_for else codes) for path in paths]
+    pool = WorkerPool(jobs, initializer=_init_scan_worker, initargs=(cache,))
     try:
-        for path in paths:
-            file_codes = tuple(codes_for(path)) if codes_for else codes
+        index = 0
+        while index < len(per_file):  # in the parent until a file needs parsing
+            path, file_codes = per_file[index]
             triage = _triage(path, file_codes, cache)
-            if not triage.candidates:
-                slot: FileResult | Slot[FileResult] = triage.result
-            elif not use_pool:
-                slot = _parse_candidate(path, triage.candidates, triage.text, triage.notebook, timeout)
-            else:
-                slot = pool.submit(_parse_candidate, path, triage.candidates, triage.text, triage.notebook, timeout)
-            slots.append((slot, triage.digest, file_codes))
-        for slot, digest, file_codes in slots:
-            if isinstance(slot, Slot):
-                path = slot.args[0]
-                result = pool.result(slot, lambda reason, path=path: FileResult(  # type: ignore[misc]
-                    path=path, error=reason, parsed=True, cacheable=False))
-            else:
-                result = slot
-            if cache is not None and digest:
-                cache.put(digest, file_codes, result)
-            yield result
+            if triage.candidates and use_pool:
+                break
+            result = triage.result
+            if triage.candidates:
+                result = _parse_candidate(path, triage.candidates, triage.text, triage.notebook, timeout)
+            index += 1
+            yield _learned(cache, triage.digest, file_codes, result)
+        chunks = [per_file[i:i + CHUNK_FILES] for i in range(index, len(per_file), CHUNK_FILES)]
+        slots = [(chunk, pool.submit(_analyse_chunk, chunk, timeout)) for chunk in chunks]
+        nothing: list[tuple[FileResult, str]] = []
+        for chunk, slot in slots:
+            results = pool.result(slot, lambda reason: nothing)
+            if len(results) != len(chunk):  # a worker died on this chunk: find the file, one at a time
+                results = []
+                for item in chunk:
+                    alone = pool.submit(_analyse_chunk, [item], timeout)
+                    found: list[tuple[FileResult, str]] = pool.result(alone, _crash_reporter(item[0]))
+                    results.extend(found)
+            for (path, file_codes), (result, digest) in zip(chunk, results):
+                yield _learned(cache, digest, file_codes, result)
     finally:
         pool.close()
         if cache is not None:
             cache.save()
+
+
+def _learned(cache: ResultCache | None, digest: str, codes: tuple[str, ...], result: FileResult) -> FileResult:
+    if cache is not None and digest:
+        cache.put(digest, codes, result)
+    return result
 
 
 def scan_paths(settings: Settings, files: Sequence[str], jobs: int | None) -> Iterator[FileResult]:
