@@ -7,14 +7,9 @@ import sys
 import click
 
 from migrator import __version__
-from migrator.engine.discovery import DEFAULT_EXCLUDE, DiscoveryOptions, discover
-from migrator.engine.runner import analyse_paths
-from migrator.rules.registry import BY_CODE, RULES, SelectionError, select_rules
-
-
-def _split(values: tuple[str, ...]) -> tuple[str, ...]:
-    """Accept both ``--select A --select B`` and ``--select A,B``."""
-    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+from migrator.engine.discovery import discover
+from migrator.engine.runner import scan_paths
+from migrator.rules.registry import BY_CODE, RULES
 
 
 def file_options(func):
@@ -31,6 +26,8 @@ def file_options(func):
         click.option("--force-exclude", is_flag=True, help="Apply excludes and .gitignore to paths named explicitly."),
         click.option("--no-respect-gitignore", is_flag=True, help="Do not honour .gitignore files."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core)."),
+        click.option("--timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+                     help="Give up on a file after this long (default: 60; 0: no limit)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -40,62 +37,17 @@ def file_options(func):
 SLOW_SECONDS = 0.25  # `scan -v` names files that took at least this long to parse and check
 
 
-class Settings:
-    """Command-line flags merged over ``[tool.migrate]``: flags win, lists given on both are extended."""
+def _settings(paths, options, fix_flags=None, no_cache=False):
+    """Settings from the file options (popped from ``options``); bad ones are usage errors."""
+    from migrator.engine.settings import FixFlags, Settings, SettingsError
 
-    def __init__(self, paths, config_path, select, extend_select, ignore, exclude, extend_exclude, force_exclude,
-                 no_respect_gitignore, **fix_flags) -> None:
-        from migrator.engine.config import ConfigError, resolve_config
-
-        try:
-            self.config = resolve_config(paths or ("."), config_path)
-        except ConfigError as exc:
-            raise click.UsageError(str(exc)) from None
-        config = self.config
-        try:
-            self.rules = select_rules(
-                _split(select) or config.select,
-                config.ignore + _split(ignore),
-                config.extend_select + _split(extend_select),
-            )
-        except SelectionError as exc:
-            where = f" ({config.path})" if config.path and not (select or ignore or extend_select) else ""
-            raise click.UsageError(f"{exc}{where}") from None
-        self.codes = [entry.code for entry in self.rules]
-        self.discovery = DiscoveryOptions(
-            exclude=_split(exclude) or config.exclude or DEFAULT_EXCLUDE,
-            extend_exclude=config.extend_exclude + _split(extend_exclude),
-            force_exclude=force_exclude,
-            respect_gitignore=not no_respect_gitignore,
-        )
-        self.paths = list(paths) or ["."]
-        self.fix_flags = fix_flags
-        self.plan: list[str] = []  # client plan lines (issue 9), filled by _fix_run
-
-    def codes_for(self, path: str) -> tuple[str, ...]:
-        ignored = self.config.ignored_for(path)
-        return tuple(c for c in self.codes if not any(c.startswith(i) for i in ignored))
-
-    def fix_options(self):
-        from migrator.engine.fixer import FixOptions
-        from migrator.targets import TargetError, parse_target
-
-        flags, config = self.fix_flags, self.config
-        target = flags.get("target") or config.target
-        if target:
-            try:
-                parse_target(target)
-            except TargetError as exc:
-                raise click.UsageError(str(exc)) from None
-        pick = lambda flag, configured, default: (  # noqa: E731
-            flag if flag is not None else configured if configured is not None else default
-        )
-        return FixOptions(
-            unsafe=pick(flags.get("unsafe_fixes"), config.unsafe_fixes, False),
-            client_style=pick(flags.get("client_style"), config.client_style, "client"),
-            target=target,
-            shim=pick(flags.get("shim"), config.shim, True),
-        )
+    keys = ("config_path", "select", "extend_select", "ignore", "exclude", "extend_exclude", "force_exclude",
+            "no_respect_gitignore", "timeout")
+    try:
+        return Settings.load(paths, **{k: options.pop(k) for k in keys}, fix_flags=fix_flags or FixFlags(),
+                             no_cache=no_cache)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -111,21 +63,21 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when legacy code is found (2 still means an error).")
 @click.option("-v", "--verbose", is_flag=True, help="Also list files that took long to analyse.")
-def scan(paths, output_format, quiet, exit_zero, verbose, **options) -> None:
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (.migrate_cache/).")
+def scan(paths, output_format, quiet, exit_zero, verbose, no_cache, **options) -> None:
     """Report every legacy site under PATHS (default: the current directory).
 
     Exit status: 0 nothing found, 1 legacy code found, 2 usage error or a file that could not be analysed.
     """
+    from migrator.output.progress import with_progress
     from migrator.output.report import ScanReport
 
     jobs = options.pop("jobs")
-    settings = Settings(paths, **options)
+    settings = _settings(paths, options, no_cache=no_cache)
     found = discover(settings.paths, settings.discovery)
-    from migrator.output.progress import with_progress
-
     report = ScanReport(errors=list(found.errors))
     slow = []
-    results = analyse_paths(found.files, settings.codes, jobs, codes_for=settings.codes_for)
+    results = scan_paths(settings, found.files, jobs)
     for result in with_progress(results, len(found.files), "Scanning", enabled=not quiet):
         report.add(result)
         if result.seconds >= SLOW_SECONDS:
@@ -160,28 +112,23 @@ def scan(paths, output_format, quiet, exit_zero, verbose, **options) -> None:
     sys.exit(0 if exit_zero and code == 1 else code)
 
 
-def _fix_run(paths, options, explain_plan=False):
-    from migrator.engine.fixer import fix_paths
-
-    jobs = options.pop("jobs")
-    options.pop("exit_zero", None)
-    options.pop("exit_non_zero_on_fix", None)
-    fix_flags = {k: options.pop(k) for k in ("unsafe_fixes", "client_style", "target", "shim")}
+def _fix_run(paths, options, clean=False, plan=None):
+    from migrator.engine.apply import fix_run
+    from migrator.engine.settings import FixFlags, SettingsError
     from migrator.output.progress import with_progress
 
-    settings = Settings(paths, **options, **fix_flags)
-    found = discover(settings.paths, settings.discovery)
-    # Whole-program client planning (issue 9): a first pass over all files, then every file is fixed with it.
-    from migrator.engine.project import plan_run
-
-    fix_options, settings.plan = plan_run(found.files, settings.codes, settings.fix_options())
-    if explain_plan:
-        return found, [], settings
-    results = fix_paths(found.files, settings.codes, fix_options, jobs, codes_for=settings.codes_for)
-    return found, list(with_progress(results, len(found.files), "Migrating", enabled=True)), settings
+    jobs = options.pop("jobs")
+    flags = FixFlags(**{k: options.pop(k) for k in ("unsafe_fixes", "client_style", "target", "shim")})
+    settings = _settings(paths, options, fix_flags=flags)
+    try:
+        found, results = fix_run(settings, jobs, clean=clean, plan=plan)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from None
+    return found, with_progress(results, len(found.files), "Migrating", enabled=True), settings
 
 
-def fix_options(func):
+def fix_flag_options(func):
+    """The options of the commands that rewrite (diff, apply), on top of :func:`file_options`."""
     func = click.option("--exit-zero", is_flag=True, help="Exit 0 even when changes or legacy code remain.")(func)
     func = click.option("--shim/--no-shim", default=None,
                         help="With an hf: target, wrap model ids as resolve_model(...) so tests load GPT-2 "
@@ -196,109 +143,50 @@ def fix_options(func):
 
 
 @main.command()
-@fix_options
-def diff(paths, **options) -> None:
-    exit_zero = options["exit_zero"]
+@fix_flag_options
+def diff(paths, exit_zero, **options) -> None:
     """Show the rewrites as a unified diff; write nothing.
 
     Exit status: 0 no change, 1 there are changes, 2 usage error or a file that could not be analysed.
     """
-    from migrator.output.diff import unified_diff
+    from migrator.output.fixing import show_diffs
 
     found, results, _ = _fix_run(paths, options)
-    changed = 0
-    for result in results:
-        if result.changed:
-            changed += 1
-            # A notebook is shown as the code of its changed cells, not as JSON.
-            parts = [(f"{result.path}:cell {n}", old, new) for n, old, new in result.cells] or [
-                (result.path, result.source.text, result.new_text)]
-            for name, old, new in parts:
-                for line in unified_diff(name, old if old.endswith("\n") else old + "\n", new if new.endswith("\n") else new + "\n"):
-                    click.echo(line)
-    errors = list(found.errors) + [(r.path, r.error) for r in results if r.error]
-    for path, reason in errors:
-        click.echo(f"{click.style('error', fg='red', bold=True)}: {path}: {reason}", err=True)
-    click.echo(f"{changed} file{'s' * (changed != 1)} would be rewritten.", err=True)
-    sys.exit(2 if errors else 1 if changed and not exit_zero else 0)
+    report = show_diffs(results, list(found.errors), click.echo)
+    sys.exit(report.exit_code(exit_zero=exit_zero))
 
 
 @main.command()
-@fix_options
+@fix_flag_options
 @click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when anything was rewritten (for pre-commit).")
 @click.option("-i", "--interactive", is_flag=True, help="Show each file's diff and ask before writing it (terminal only).")
-@click.option("--explain-plan", is_flag=True, help="Print the client plan of each module (and why), write nothing.")
-def apply(paths, interactive, explain_plan, **options) -> None:
+@click.option("--explain-plan", is_flag=True, help="Print the client plan of each module (and why); write nothing.")
+def apply(paths, interactive, exit_zero, exit_non_zero_on_fix, explain_plan, **options) -> None:
     """Rewrite legacy code in place, then list what still needs a human.
 
     Exit status: 0 nothing legacy remains, 1 findings remain, 2 usage error or a file that failed.
     """
-    from migrator.engine.source import SourceError
-    from migrator.engine.writer import write_atomic
-    from migrator.output.text import finding_line
+    from migrator.output.fixing import apply_results
+    from migrator.output.interactive import Reviewer
 
-    exit_zero, on_fix = options["exit_zero"], options["exit_non_zero_on_fix"]
-    if interactive and not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise click.UsageError("--interactive needs a terminal; use `migrate diff` to review changes in a pipe")
-    found, results, settings = _fix_run(paths, options, explain_plan)
-    if settings.plan:
+    reviewer = None
+    if interactive:
+        reviewer = Reviewer(codes_for=None)  # refuses to run without a terminal, before any work
+    plan: list[str] = []
+    found, results, settings = _fix_run(paths, options, clean=not explain_plan, plan=plan)
+    if plan:
         click.echo("Client plan (per module calling the v0 API):")
-        for line in settings.plan:
+        for line in plan:
             click.echo(f"  {line}")
-    if explain_plan:
+    if explain_plan:  # the plan alone: nothing is fixed or written
         for path, reason in found.errors:
             click.echo(f"{click.style('error', fg='red', bold=True)}: {path}: {reason}", err=True)
         sys.exit(2 if found.errors else 0)
-    quit_rest = False
-    errors = list(found.errors)
-    fixed = files = 0
-    remaining = []
-    for result in results:
-        if result.error:
-            errors.append((result.path, result.error))
-            continue
-        if result.changed and interactive:
-            from migrator.engine.runner import analyse_text
-            from migrator.output.diff import unified_diff
-
-            answer = "n"
-            if not quit_rest:
-                for line in unified_diff(result.path, result.source.text, result.new_text):
-                    click.echo(line)
-                answer = click.prompt(f"Apply to {result.path}? [y]es, [n]o, [q]uit", type=click.Choice(["y", "n", "q"]),
-                                      show_choices=False)
-                quit_rest = answer == "q"
-            if answer != "y":  # keep the file as it is; its findings remain
-                kept = analyse_text(result.path, result.source.text, settings.codes_for(result.path))
-                remaining.extend(kept.findings)
-                continue
-        if result.changed:
-            try:
-                write_atomic(result.path, result.source.encode(result.new_text))
-            except (OSError, UnicodeEncodeError, SourceError) as exc:
-                errors.append((result.path, f"could not write: {exc}"))
-                continue
-            files += 1
-            fixed += len(result.fixed)
-        if result.remaining is not None:
-            remaining.extend(result.remaining.findings)
-            if result.remaining.error:
-                errors.append((result.path, result.remaining.error))
-    click.echo(f"Fixed {fixed} legacy site{'s' * (fixed != 1)} in {files} file{'s' * (files != 1)}.")
-    models = sorted(f for r in results if r.changed and not r.error for f in r.fixed if f.code == "OAI701")
-    if models:  # every model change is listed: they change what the program gets back
-        click.echo("Model changes:")
-        for finding in models:
-            click.echo(f"  {finding_line(finding)}")
-    if remaining:
-        click.echo(f"{len(remaining)} need{'s' * (len(remaining) == 1)} a human:")
-        for finding in sorted(remaining):
-            click.echo(finding_line(finding))
-    for path, reason in errors:
-        click.echo(f"{click.style('error', fg='red', bold=True)}: {path}: {reason}", err=True)
-    if errors:
-        sys.exit(2)
-    sys.exit(1 if (remaining and not exit_zero) or (on_fix and files) else 0)
+    if reviewer is not None:
+        reviewer.codes_for = settings.codes_for
+    report = apply_results(results, list(found.errors), click.echo, review=reviewer,
+                           kept_findings=reviewer.kept_findings if reviewer else None)
+    sys.exit(report.exit_code(exit_zero=exit_zero, exit_non_zero_on_fix=exit_non_zero_on_fix))
 
 
 @main.command()
@@ -324,16 +212,17 @@ def serve(model, host, port) -> None:
 @file_options
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write here (default: stdout).")
-def report(paths, fmt, output, **options) -> None:
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (.migrate_cache/).")
+def report(paths, fmt, output, no_cache, **options) -> None:
     """Write a migration report: totals, a table per file, and the work left for humans."""
     from migrator.output.migration_report import render_report
     from migrator.output.report import ScanReport
 
     jobs = options.pop("jobs")
-    settings = Settings(paths, **options)
+    settings = _settings(paths, options, no_cache=no_cache)
     found = discover(settings.paths, settings.discovery)
     scanned = ScanReport(errors=list(found.errors))
-    for result in analyse_paths(found.files, settings.codes, jobs, codes_for=settings.codes_for):
+    for result in scan_paths(settings, found.files, jobs):
         scanned.add(result)
     text = render_report(scanned, fmt)
     if output:
@@ -348,19 +237,13 @@ def report(paths, fmt, output, **options) -> None:
 
 @main.command()
 def targets() -> None:
-    """List the providers `--target PROVIDER[:MODEL]` accepts, with their defaults, and the registry's
-    hf models (context length, parameters, chat template, licence and access gate)."""
+    """List the providers `--target PROVIDER[:MODEL]` accepts, with their defaults."""
     from migrator.targets import PROVIDERS
 
     for provider in PROVIDERS.values():
         where = provider.base_url or ("local transformers" if provider.kind == "hf" else "the client's default")
         models = provider.chat_model + (f", embeddings {provider.embedding_model}" if provider.embedding_model else "")
         click.echo(f"{provider.name:<10} {provider.kind:<4} {where:<58} key ${provider.key_env:<21} default {models}")
-        for model in provider.models:
-            gate = f"gated: {model.gate}" if model.gate else "open"
-            template = "yes" if model.chat_template else "no"
-            click.echo(f"    {model.id:<38} context {model.context_length:>7,}  params {model.parameters:<6} "
-                       f"chat template {template:<3}  {model.licence}; {gate}")
 
 
 @main.command(name="rules")

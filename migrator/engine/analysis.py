@@ -8,6 +8,7 @@ handle its type; :func:`analyse` ties them together for one file.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 import libcst as cst
 
@@ -107,7 +108,7 @@ class Dispatcher(cst.CSTVisitor):
     per visitor class.
     """
 
-    _tables: dict[type, tuple[dict[str, str], dict[str, str]]] = {}
+    _tables: ClassVar[dict[type, tuple[dict[str, str], dict[str, str]]]] = {}
 
     def __init__(self, visitors: list[cst.BatchableCSTVisitor]) -> None:
         super().__init__()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
 
 _LISTS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
 _BOOLS = ("unsafe-fixes", "shim")

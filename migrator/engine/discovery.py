@@ -20,7 +20,7 @@ DEFAULT_EXCLUDE = (
     ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache",
     ".nox", ".pants.d", ".pyenv", ".pytest_cache", ".pytype", ".ruff_cache", ".svn", ".tox", ".venv",
     ".vscode", "__pycache__", "__pypackages__", "_build", "buck-out", "dist", "dist-packages",
-    "node_modules", "site-packages", "venv",
+    "node_modules", "site-packages", "venv", ".migrate_cache",
 )
 
 
@@ -81,6 +81,11 @@ class _Excluder:
         return any(r.match(rel) for r in self.name_regexes + self.path_regexes for rel in rels)
 
 
+def is_temp_name(name: str) -> bool:
+    """Whether ``name`` is one of the temporary files atomic writes use (see engine.writer)."""
+    return name.startswith(".migrate-") and name.endswith(".tmp")
+
+
 def _is_virtualenv(directory: str) -> bool:
     return os.path.isfile(os.path.join(directory, "pyvenv.cfg"))
 
@@ -89,7 +94,7 @@ def _display(path: str, cwd: str) -> str:
     """Paths under the working directory are shown relative to it, others absolute."""
     absolute = os.path.abspath(path)
     prefix = cwd.rstrip(os.sep) + os.sep
-    return absolute[len(prefix):] if absolute.startswith(prefix) else absolute
+    return absolute.removeprefix(prefix)
 
 
 def discover(paths: list[str] | tuple[str, ...], options: DiscoveryOptions | None = None) -> Discovery:
@@ -113,6 +118,8 @@ def discover(paths: list[str] | tuple[str, ...], options: DiscoveryOptions | Non
             result.errors.append((given, exc.strerror or str(exc)))
             continue
         if not os.path.isdir(given):
+            if is_temp_name(os.path.basename(given)):
+                continue  # a write in progress (or left by a killed run), never a source
             if options.force_exclude and (
                 excluded.explicit(given) or _force_gitignored(given, options)
             ):

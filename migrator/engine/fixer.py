@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 
-from migrator.engine.results import FileResult, Finding, FixSafety
-from migrator.engine.pool import default_jobs, pool_context
+from migrator.engine.limits import DEFAULT_TIMEOUT, parse_module, time_limit
+from migrator.engine.pool import WorkerPool, default_jobs, init_worker, run_ordered
 from migrator.engine.prefilter import prefilter_for
+from migrator.engine.results import FileResult, Finding, FixSafety
 from migrator.engine.runner import analyse_text
-from migrator.engine.source import Source, SourceError, read_source, syntax_error_message
+from migrator.engine.source import Source, SourceError, read_source
 from migrator.engine.suppression import is_suppressed, parse_suppressions
-from migrator.rules.registry import BY_CODE
 from migrator.rules.project import EMPTY, ProjectView
+from migrator.rules.registry import BY_CODE
 from migrator.rules.types import RunOptions
 
 MAX_PASSES = 8
@@ -27,16 +27,30 @@ MAX_PASSES = 8
 
 @dataclass(frozen=True)
 class FixOptions:
-    """How fixes are applied: opt-in unsafe fixes, and options rules read (client style, target)."""
+    """How fixes are applied: opt-in unsafe fixes, options rules read (client style, target), the
+    whole-program view, files that must be fixed whatever the pre-filter says, and the time limit."""
 
     unsafe: bool = False
     client_style: str = "client"
     target: str | None = None
     shim: bool = True
     project: ProjectView = EMPTY  # whole-program facts, built before any file is fixed
+    # (path, codes): rules that run on ``path`` even where the pre-filter would skip them, e.g. a helper
+    # module without ``import openai`` that the project phase found receiving v0 responses.
+    force: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    timeout: float | None = DEFAULT_TIMEOUT  # seconds per file; None: no limit
 
     def run_options(self) -> RunOptions:
         return RunOptions(client_style=self.client_style, target=self.target, shim=self.shim, project=self.project)
+
+    def forced_codes_for(self, path: str) -> tuple[str, ...]:
+        """Rules forced on ``path``: from :attr:`force` and, when the project view has one, from its
+        ``forced_codes_for(path)`` method."""
+        codes = [code for known, forced in self.force if known == path for code in forced]
+        hook = getattr(self.project, "forced_codes_for", None)
+        if hook is not None:
+            codes.extend(hook(path))
+        return tuple(dict.fromkeys(codes))
 
 
 @dataclass
@@ -66,6 +80,8 @@ _TODO_LINE = re.compile(r"^\s*# TODO\(migrate\): ([A-Z]+[0-9]+) (.*)$")
 def todo_findings(path: str, text: str, findings: Sequence[Finding]) -> list[Finding]:
     """Findings for the ``# TODO(migrate)`` comments in ``text`` that no current finding stands for
     (their origin was rewritten, so the rules no longer see it)."""
+    if "TODO(migrate)" not in text:
+        return []
     known = {(f.code, f.message) for f in findings}
     out = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -75,25 +91,58 @@ def todo_findings(path: str, text: str, findings: Sequence[Finding]) -> list[Fin
     return out
 
 
-def fix_text(path: str, text: str, codes: Sequence[str], options: FixOptions = FixOptions()) -> tuple[str, list[Finding]]:
-    """Return the rewritten text and the findings fixed. Raises SourceError if a rewrite goes wrong."""
+def _candidates(codes: tuple[str, ...], forced: tuple[str, ...], text: str, target: bool) -> list[str]:
+    found = prefilter_for(codes, target).candidate_rules(text)
+    if forced:
+        found = [c for c in codes if c in found or c in forced]
+    return found
+
+
+def _verified(text: str):  # type: ignore[no-untyped-def]
+    """The module of a rewrite, which both parsers must accept (it is the next pass's tree)."""
     import libcst as cst
 
+    try:
+        ast.parse(text)
+        return cst.parse_module(text)
+    except (SyntaxError, RecursionError, MemoryError) as exc:
+        if isinstance(exc, SyntaxError) and "too many nested" not in str(exc.msg):
+            raise SourceError(f"internal error: a rewrite did not parse ({type(exc).__name__}); file left unchanged") from None
+        raise SourceError("too deeply nested for Python's own parser; file left unchanged") from None
+    except Exception as exc:  # noqa: BLE001 - never write what does not parse
+        raise SourceError(f"internal error: a rewrite did not parse ({type(exc).__name__}); file left unchanged") from None
+
+
+def _remaining(path: str, findings: list[Finding], suppressions: dict[int, frozenset[str]]) -> FileResult:
+    result = FileResult(path=path, parsed=True)
+    for finding in findings:
+        if suppressions and is_suppressed(finding.code, [finding.line, finding.statement_line], suppressions):
+            result.suppressed += 1
+        else:
+            result.findings.append(finding)
+    result.findings.sort()
+    return result
+
+
+def _fix_loop(path: str, text: str, codes: Sequence[str], options: FixOptions) -> tuple[str, list[Finding], FileResult]:
+    """Fix ``text`` until it stops changing. Returns the text, the findings fixed, and what the last
+    analysis (of the final text) found: every pass parses and analyses once, and the tree a rewrite is
+    verified with is the next pass's tree."""
     from migrator.engine.analysis import analyse
     from migrator.engine.fix_apply import apply_fixes
 
     codes = tuple(codes)
-    current = text
+    forced = tuple(c for c in options.forced_codes_for(path) if c in codes)
+    run_options = options.run_options()
+    current, module = text, None
     fixed: list[Finding] = []
     for _ in range(MAX_PASSES):
-        candidates = prefilter_for(codes).candidate_rules(current)
+        candidates = _candidates(codes, forced, current, options.target is not None)
         if not candidates:
-            break
-        try:
-            module = cst.parse_module(current)
-        except cst.ParserSyntaxError as exc:
-            raise SourceError(syntax_error_message(current, exc)) from None
-        ctx = analyse(path, module, [BY_CODE[c].load() for c in candidates], options.run_options())
+            return current, sorted(fixed), FileResult(path=path)
+        if module is None:
+            module = parse_module(current)
+        ctx = analyse(path, module, [BY_CODE[c].load() for c in candidates], run_options)
         suppressions = parse_suppressions(current)
         plans, applied = [], []
         for index, finding in enumerate(ctx.findings):
@@ -105,29 +154,31 @@ def fix_text(path: str, text: str, codes: Sequence[str], options: FixOptions = F
             plans.append(plan)
             if not plan.annotation:
                 applied.append(finding)
-        if not plans:
-            break
-        new_text = apply_fixes(module, plans).code
+        new_text = apply_fixes(module, plans).code if plans else current
         if new_text == current:
-            break
-        try:
-            cst.parse_module(new_text)
-            ast.parse(new_text)
-        except Exception as exc:  # noqa: BLE001 - never write what does not parse
-            raise SourceError(f"internal error: a rewrite did not parse ({type(exc).__name__}); file left unchanged") from None
+            return current, sorted(fixed), _remaining(path, ctx.findings, suppressions)
+        module = _verified(new_text)
         fixed.extend(applied)
         current = new_text
-    else:
-        raise SourceError(f"rewrites did not settle after {MAX_PASSES} passes; file left unchanged")
-    return current, sorted(fixed)
+    raise SourceError(f"rewrites did not settle after {MAX_PASSES} passes; file left unchanged")
 
 
-def _guarded(result: FileFix, work) -> bool:
-    """Run ``work()``; a failure becomes ``result.error`` (one file's failure never ends the run)."""
+def fix_text(path: str, text: str, codes: Sequence[str], options: FixOptions = FixOptions()) -> tuple[str, list[Finding]]:
+    """Return the rewritten text and the findings fixed. Raises SourceError if a rewrite goes wrong."""
+    new_text, fixed, _ = _fix_loop(path, text, codes, options)
+    return new_text, fixed
+
+
+def _guarded(result: FileFix, work: Callable[[], None], timeout: float | None) -> bool:
+    """Run ``work()`` under the time limit; a failure becomes ``result.error`` (one file's failure never
+    ends the run)."""
     try:
-        work()
+        with time_limit(timeout):
+            work()
     except SourceError as exc:
         result.error = str(exc)
+    except RecursionError:
+        result.error = "too deeply nested to rewrite; file left unchanged"
     except Exception as exc:  # noqa: BLE001
         result.error = f"internal error while fixing: {type(exc).__name__}: {exc}"
     return result.error is None
@@ -142,9 +193,9 @@ def fix_notebook(path: str, codes: Sequence[str], options: FixOptions) -> FileFi
 
     def work() -> None:
         notebook = read_notebook(path)
-        result.source = Source(path=path, text=notebook.raw, encoding="utf-8", bom=False)
+        result.source = Source(path=path, text=notebook.raw, encoding="utf-8", bom=False, digest=notebook.digest)
         text = notebook.to_python()
-        new_text, result.fixed = fix_text(path, text, codes, options)
+        new_text, result.fixed, _ = _fix_loop(path, text, codes, options)
         if new_text != text:
             old_cells = {n: c.get("source", "") for n, c in enumerate(notebook.data["cells"], start=1)}
             old_cells = {n: "".join(s) if isinstance(s, list) else s for n, s in old_cells.items()}
@@ -154,10 +205,10 @@ def fix_notebook(path: str, codes: Sequence[str], options: FixOptions) -> FileFi
                 source = "".join(source) if isinstance(source, list) else source
                 if cell.get("cell_type") == "code" and source != old_cells[number]:
                     result.cells.append((number, old_cells[number], source))
+        assert result.source is not None
+        result.remaining = analyse_notebook(path, list(codes), raw=result.new_text or result.source.text)
 
-    if not _guarded(result, work):
-        return result
-    result.remaining = analyse_notebook(path, list(codes), raw=result.new_text or result.source.text)
+    _guarded(result, work, options.timeout)
     return result
 
 
@@ -175,33 +226,57 @@ def fix_file(path: str, codes: Sequence[str], options: FixOptions = FixOptions()
         result.remaining = FileResult(path=path, skipped="generated")
         return result
     text = result.source.text
+    # What the last pass found is what a scan of the result finds, when the rules saw the options a scan
+    # uses; otherwise the result is analysed again with them.
+    reuse = replace(options.run_options(), project=EMPTY) == RunOptions()
 
     def work() -> None:
-        new_text, result.fixed = fix_text(path, text, codes, options)
+        new_text, result.fixed, last = _fix_loop(path, text, codes, options)
         if new_text != text:
             result.new_text = new_text
+        remaining = last if reuse else analyse_text(path, new_text, tuple(codes))
+        remaining.findings.extend(todo_findings(path, new_text, remaining.findings))
+        remaining.findings.sort()
+        result.remaining = remaining
 
-    if not _guarded(result, work):
-        return result
-    final = result.new_text or text
-    result.remaining = analyse_text(path, final, tuple(codes))
-    result.remaining.findings.extend(todo_findings(path, final, result.remaining.findings))
-    result.remaining.findings.sort()
+    _guarded(result, work, options.timeout)
     return result
 
 
+# -- many files ------------------------------------------------------------------------------------
+
+_WORKER_OPTIONS: FixOptions | None = None  # set once per worker process (see fix_paths)
+
+
+def _init_fix_worker(options: FixOptions, parent: int) -> None:
+    """Pool initializer: the options, with the project view, arrive once per worker, not once per file."""
+    global _WORKER_OPTIONS
+    _WORKER_OPTIONS = options
+    init_worker(parent)
+
+
+def _fix_in_worker(path: str, codes: tuple[str, ...]) -> FileFix:
+    assert _WORKER_OPTIONS is not None
+    return fix_file(path, codes, _WORKER_OPTIONS)
+
+
 def fix_paths(
-    paths: Sequence[str], codes: Sequence[str], options: FixOptions, jobs: int | None = None, codes_for=None
+    paths: Sequence[str], codes: Sequence[str], options: FixOptions, jobs: int | None = None,
+    codes_for: Callable[[str], Sequence[str]] | None = None,
 ) -> Iterator[FileFix]:
     """:func:`fix_file` over many files, in a process pool when there are several; in path order.
-    ``codes_for(path)``, when given, narrows the rules per file (per-file-ignores)."""
+
+    ``codes_for(path)``, when given, narrows the rules per file (per-file-ignores). Results stream: at
+    most a few files per worker are in flight, so memory stays bounded and a caller that writes each
+    result as it arrives keeps every finished file if the run is interrupted. The options, including the
+    (possibly large) project view, reach each worker once through the pool initializer (inherited, not
+    pickled, where workers are forked).
+    """
     jobs = min(jobs or default_jobs(), len(paths))
     per_file = [(path, tuple(codes_for(path)) if codes_for else tuple(codes)) for path in paths]
     if jobs <= 1:
         for path, file_codes in per_file:
             yield fix_file(path, file_codes, options)
         return
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=pool_context()) as pool:
-        futures = [pool.submit(fix_file, path, file_codes, options) for path, file_codes in per_file]
-        for future in futures:
-            yield future.result()
+    pool = WorkerPool(jobs, initializer=_init_fix_worker, initargs=(options,))
+    yield from run_ordered(pool, _fix_in_worker, per_file, on_crash=lambda item, reason: FileFix(path=item[0], error=reason))

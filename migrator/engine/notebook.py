@@ -45,12 +45,19 @@ class Notebook:
             raise SourceError(f"invalid notebook JSON ({exc}); left alone") from None
         if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
             raise SourceError("not a Jupyter notebook (no 'cells' list); left alone")
-        body = raw[:-1] if raw.endswith("\n") else raw
+        body = raw.removesuffix("\n")
         for indent in (1, 2, 4, None):
             for ensure_ascii in (False, True):
                 if json.dumps(data, indent=indent, ensure_ascii=ensure_ascii) == body:
                     return cls(path, raw, data, {"indent": indent, "ensure_ascii": ensure_ascii}, raw.endswith("\n"))
         return cls(path, raw, data, {}, raw.endswith("\n"))  # analysable, but not rewritable
+
+    @property
+    def digest(self) -> str:
+        """Digest of the notebook's bytes (the raw text was decoded from UTF-8, so this round-trips)."""
+        from migrator.engine.source import content_digest
+
+        return content_digest(self.raw.encode("utf-8"))
 
     @property
     def rewritable(self) -> bool:

@@ -18,19 +18,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from migrator.rules.registry import RuleEntry
+from migrator.rules.types import FixSafety
 
 
-@lru_cache(maxsize=None)
+@cache
 def _import_regex(root: str) -> re.Pattern[str]:
     # A statement starts a line or follows ';' or ':' (``if x: import openai``); the module may follow
     # ``from`` across a backslash continuation, or come anywhere in an ``import a, b`` list.
+    name = re.escape(root)
     return re.compile(
-        r"(?:^|[;:])[ \t\f]*(?:from[ \t\f\\\r\n]+%s\b|import[ \t\f]+(?:[^\n;#\\]|\\\r?\n)*?\b%s\b)"
-        % (re.escape(root), re.escape(root)),
-        re.M,
+        r"(?:^|[;:])[ \t\f]*(?:from[ \t\f\\\r\n]+" + name + r"\b|import[ \t\f]+(?:[^\n;#\\]|\\\r?\n)*?\b" + name + r"\b)",
+        re.MULTILINE,
     )
 
 
@@ -62,6 +63,18 @@ class Prefilter:
         self._tokens = {e.code: re.compile(e.tokens.replace(r"\b", "")) for e in self.entries if e.tokens}
         self._patterns = {e.code: re.compile(e.pattern) for e in self.entries if e.pattern}
         self._roots = tuple(sorted({root for e in self.entries for root in e.requires}))
+        # Every literal a candidate must contain; None when some rule has no such literal.
+        needles = set(self._roots) | {e.needle for e in self.entries if e.pattern}
+        self._byte_needles: tuple[bytes, ...] | None = (
+            None if any(e.pattern and not e.needle for e in self.entries) or "" in needles
+            else tuple(n.encode("ascii") for n in sorted(needles)))
+
+    def rules_out_bytes(self, data: bytes) -> bool:
+        """True when no rule can fire on the ASCII text ``data``: none of the literals every candidate
+        contains is there. Searching the raw bytes spares decoding the files that stop here."""
+        if self._byte_needles is None:
+            return False
+        return not any(needle in data for needle in self._byte_needles)
 
     def candidate_rules(self, text: str) -> list[str]:
         """Codes of the enabled rules that could find something in ``text``."""
@@ -99,9 +112,15 @@ class Prefilter:
         return codes
 
 
-@lru_cache(maxsize=8)
-def prefilter_for(codes: tuple[str, ...]) -> Prefilter:
-    """The pre-filter of the rules ``codes`` (built once per selection)."""
+def reports_only_with_target(entry: RuleEntry) -> bool:
+    """A report-only rule that needs a target has nothing to report without one (HF208): such a rule
+    is never a candidate in a run without ``--target``."""
+    return entry.needs_target and entry.fix is FixSafety.REPORT
+
+
+@lru_cache(maxsize=16)
+def prefilter_for(codes: tuple[str, ...], target: bool = False) -> Prefilter:
+    """The pre-filter of the rules ``codes`` (built once per selection); ``target``: the run has one."""
     from migrator.rules.registry import BY_CODE
 
-    return Prefilter(BY_CODE[c] for c in codes)
+    return Prefilter(BY_CODE[c] for c in codes if target or not reports_only_with_target(BY_CODE[c]))

@@ -20,3 +20,4 @@ class FileResult:
     suppressed: int = 0  # findings silenced by inline comments
     skipped: str | None = None  # reason a file was deliberately not analysed (e.g. @generated)
     seconds: float = 0.0  # time spent parsing and running rules
+    cacheable: bool = True  # False: the outcome depends on more than the content (time limit, crash, I/O)

@@ -6,46 +6,85 @@ imported only by a process that actually has a file to parse.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from migrator.engine.pool import default_jobs, pool_context
+from migrator.engine.cache import ResultCache
+from migrator.engine.limits import DEFAULT_TIMEOUT, FileTimeout, parse_module, time_limit
+from migrator.engine.pool import WorkerPool, default_jobs, init_worker
 from migrator.engine.prefilter import prefilter_for
 from migrator.engine.results import FileResult
-from migrator.engine.source import SourceError, read_source, syntax_error_message
+from migrator.engine.source import SourceError, content_digest, decode_source
 from migrator.engine.suppression import is_suppressed, parse_suppressions
 from migrator.rules.registry import BY_CODE
+from migrator.rules.types import RunOptions
+
+if TYPE_CHECKING:
+    from migrator.engine.settings import Settings
 
 
 def analyse_file(path: str, codes: tuple[str, ...]) -> FileResult:
     """Analyse one file with the rules ``codes``. Never raises: failures become ``FileResult.error``."""
-    result, candidates, text = _triage(path, tuple(codes))
-    if not candidates:
-        return result
-    return analyse_text(path, text, candidates, prefilter=False)
+    triage = _triage(path, tuple(codes))
+    if not triage.candidates:
+        return triage.result
+    return _parse_candidate(path, triage.candidates, triage.text, triage.notebook)
 
 
-def _triage(path: str, codes: tuple[str, ...]) -> tuple[FileResult, list[str], str]:
-    """Read and pre-filter: the cheap part. Returns the result so far, the rules to run and the text."""
+@dataclass
+class _Triage:
+    result: FileResult
+    candidates: list[str] = field(default_factory=list)
+    text: str = ""  # the decoded source (notebooks: the JSON)
+    notebook: bool = False
+    digest: str = ""  # of the bytes read, when a cache wants it
+
+
+def _triage(path: str, codes: tuple[str, ...], cache: ResultCache | None = None) -> _Triage:
+    """Read once and pre-filter: the cheap part. A cached result ends it early."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except IsADirectoryError:
+        return _Triage(FileResult(path=path, error="is a directory", cacheable=False))
+    except OSError as exc:
+        return _Triage(FileResult(path=path, error=f"cannot read file: {exc.strerror or exc}", cacheable=False))
+    digest = content_digest(data) if cache is not None else ""
+    if cache is not None:
+        hit = cache.get(path, digest, codes)
+        if hit is not None:
+            return _Triage(hit)
+    prefilter = prefilter_for(codes)
     if path.endswith(".ipynb"):
-        return _triage_notebook(path, codes)
+        from migrator.engine.notebook import Notebook
+
+        try:
+            raw = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return _Triage(FileResult(path=path, error="notebook is not valid UTF-8; left alone"), digest=digest)
+        try:
+            text = Notebook.parse(path, raw).to_python()
+        except SourceError as exc:
+            return _Triage(FileResult(path=path, error=str(exc)), digest=digest)
+        return _Triage(FileResult(path=path), prefilter.candidate_rules(text), raw, True, digest)
+    if data.isascii() and prefilter.rules_out_bytes(data):
+        # Nothing any rule needs is in the bytes (ASCII: they are the text); the checks a decode would
+        # make still run, so a binary file or a bad cookie is reported as before.
+        if b"\0" in data:
+            return _Triage(FileResult(path=path, error="binary file (contains NUL bytes), not Python source"),
+                           digest=digest)
+        if b"coding" not in data[:400]:
+            return _Triage(FileResult(path=path, skipped="generated" if b"@generated" in data[:2048] else None),
+                           digest=digest)
     try:
-        source = read_source(path)
+        source = decode_source(path, data, digest=False)
     except SourceError as exc:
-        return FileResult(path=path, error=str(exc)), [], ""
+        return _Triage(FileResult(path=path, error=str(exc)), digest=digest)
     if source.is_generated:
-        return FileResult(path=path, skipped="generated"), [], ""
-    return FileResult(path=path), prefilter_for(codes).candidate_rules(source.text), source.text
-
-
-def _triage_notebook(path: str, codes: tuple[str, ...]) -> tuple[FileResult, list[str], str]:
-    from migrator.engine.notebook import read_notebook
-
-    try:
-        text = read_notebook(path).to_python()
-    except SourceError as exc:
-        return FileResult(path=path, error=str(exc)), [], ""
-    return FileResult(path=path), prefilter_for(codes).candidate_rules(text), text
+        return _Triage(FileResult(path=path, skipped="generated"), digest=digest)
+    return _Triage(FileResult(path=path), prefilter.candidate_rules(source.text), source.text, False, digest)
 
 
 def analyse_notebook(path: str, codes: list[str], raw: str | None = None) -> FileResult:
@@ -75,19 +114,20 @@ def analyse_notebook(path: str, codes: list[str], raw: str | None = None) -> Fil
     return result
 
 
-def _parse_candidate(path: str, codes: list[str]) -> FileResult:
-    """Worker side of :func:`analyse_paths`: the file passed triage in the parent, so parse it."""
+def _parse_candidate(path: str, codes: list[str], text: str, notebook: bool = False,
+                     timeout: float | None = None) -> FileResult:
+    """Parse and check a file that passed triage (in a worker, or here), from the text triage read."""
     import time
 
     start = time.perf_counter()
-    if path.endswith(".ipynb"):
-        result = analyse_notebook(path, codes)
-    else:
-        try:
-            source = read_source(path)
-        except SourceError as exc:  # changed or vanished since triage
-            return FileResult(path=path, error=str(exc))
-        result = analyse_text(path, source.text, codes, prefilter=False)
+    try:
+        with time_limit(timeout):
+            if notebook:
+                result = analyse_notebook(path, codes, raw=text)
+            else:
+                result = analyse_text(path, text, codes, prefilter=False)
+    except FileTimeout as exc:
+        result = FileResult(path=path, error=str(exc), parsed=True, cacheable=False)
     result.seconds = time.perf_counter() - start
     return result
 
@@ -103,6 +143,7 @@ def analyse_text(path: str, text: str, codes: tuple[str, ...] | list[str], prefi
         findings = _run(path, text, candidates)
     except SourceError as exc:
         result.error = str(exc)
+        result.cacheable = not isinstance(exc, FileTimeout)
         return result
     suppressions = parse_suppressions(text)
     for finding in findings:
@@ -113,55 +154,111 @@ def analyse_text(path: str, text: str, codes: tuple[str, ...] | list[str], prefi
     return result
 
 
-def _run(path: str, text: str, codes: list[str]):
-    import libcst as cst
-
+def _run(path: str, text: str, codes: list[str]):  # type: ignore[no-untyped-def]
     from migrator.engine.analysis import run_rules
 
-    try:
-        module = cst.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        raise SourceError(syntax_error_message(text, exc)) from None
-    except RecursionError:
-        raise SourceError("too deeply nested to parse") from None
-    except Exception as exc:  # noqa: BLE001 - a parser bug must not end the run
-        raise SourceError(f"could not be parsed: {type(exc).__name__}: {exc}") from None
+    module = parse_module(text)
     try:
         return run_rules(path, module, [BY_CODE[c].load() for c in codes])
     except RecursionError:
         raise SourceError("too deeply nested to analyse") from None
+    except FileTimeout:
+        raise
     except Exception as exc:  # noqa: BLE001 - report, keep going; the exit code says it failed
         raise SourceError(f"internal error while analysing: {type(exc).__name__}: {exc}") from None
 
 
+CHUNK_FILES = 32  # files per task once the pool runs: triage and analysis of a chunk stay in one worker
+
+_WORKER_CACHE: ResultCache | None = None  # set once per scan worker (inherited, not pickled, when forked)
+
+
+def _init_scan_worker(cache: ResultCache | None, parent: int) -> None:
+    global _WORKER_CACHE
+    _WORKER_CACHE = cache
+    init_worker(parent)
+
+
+def _analyse_one(path: str, codes: tuple[str, ...], cache: ResultCache | None,
+                 timeout: float | None) -> tuple[FileResult, str]:
+    triage = _triage(path, codes, cache)
+    if not triage.candidates:
+        return triage.result, triage.digest
+    return _parse_candidate(path, triage.candidates, triage.text, triage.notebook, timeout), triage.digest
+
+
+def _analyse_chunk(items: list[tuple[str, tuple[str, ...]]], timeout: float | None) -> list[tuple[FileResult, str]]:
+    """Worker side: read, pre-filter and analyse a run of files (the cache answers what it knows)."""
+    return [_analyse_one(path, codes, _WORKER_CACHE, timeout) for path, codes in items]
+
+
+def _crash_reporter(path: str) -> Callable[[str], list[tuple[FileResult, str]]]:
+    def report(reason: str) -> list[tuple[FileResult, str]]:
+        return [(FileResult(path=path, error=reason, parsed=True, cacheable=False), "")]
+    return report
+
+
 def analyse_paths(
-    paths: Sequence[str], codes: Sequence[str], jobs: int | None = None, codes_for=None
+    paths: Sequence[str], codes: Sequence[str], jobs: int | None = None,
+    codes_for: Callable[[str], Sequence[str]] | None = None, cache: ResultCache | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> Iterator[FileResult]:
     """Analyse ``paths`` and yield results in the order of ``paths``.
 
-    Reading and pre-filtering run here, in the parent (they are cheap, and most files stop there). Files
-    that need parsing are handed to a worker pool as soon as they are found, so triage overlaps parsing;
-    the pool starts with the first such file, so a tree without legacy code never forks or imports libcst.
-    ``codes_for(path)``, when given, narrows the rules per file (per-file-ignores).
+    Each file is read once. Reading and pre-filtering start here, in the parent, so a tree without legacy
+    code never forks or imports libcst. With several workers, the first file that needs parsing starts
+    the pool: it and every file after it go to the workers in chunks, each read, pre-filtered and analysed
+    by one worker, so the pre-filtering of the rest of the tree runs in parallel with the parsing.
+    ``codes_for(path)``, when given, narrows the rules per file (per-file-ignores); ``cache`` answers for
+    files analysed before with the same content and rules, and learns the rest.
     """
     codes = tuple(codes)
     jobs = jobs or default_jobs()
     use_pool = jobs > 1 and len(paths) > 1
-    pool: ProcessPoolExecutor | None = None
-    slots: list[FileResult | Future[FileResult]] = []
+    per_file = [(path, tuple(codes_for(path)) if codes_for else codes) for path in paths]
+    pool = WorkerPool(jobs, initializer=_init_scan_worker, initargs=(cache,))
     try:
-        for path in paths:
-            result, candidates, text = _triage(path, tuple(codes_for(path)) if codes_for else codes)
-            if not candidates:
-                slots.append(result)
-            elif not use_pool:
-                slots.append(_parse_candidate(path, candidates))
-            else:
-                if pool is None:
-                    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=pool_context())
-                slots.append(pool.submit(_parse_candidate, path, candidates))
-        for slot in slots:
-            yield slot.result() if isinstance(slot, Future) else slot
+        index = 0
+        while index < len(per_file):  # in the parent until a file needs parsing
+            path, file_codes = per_file[index]
+            triage = _triage(path, file_codes, cache)
+            if triage.candidates and use_pool:
+                break
+            result = triage.result
+            if triage.candidates:
+                result = _parse_candidate(path, triage.candidates, triage.text, triage.notebook, timeout)
+            index += 1
+            yield _learned(cache, triage.digest, file_codes, result)
+        chunks = [per_file[i:i + CHUNK_FILES] for i in range(index, len(per_file), CHUNK_FILES)]
+        slots = [(chunk, pool.submit(_analyse_chunk, chunk, timeout)) for chunk in chunks]
+        nothing: list[tuple[FileResult, str]] = []
+        for chunk, slot in slots:
+            results = pool.result(slot, lambda reason: nothing)
+            if len(results) != len(chunk):  # a worker died on this chunk: find the file, one at a time
+                results = []
+                for item in chunk:
+                    alone = pool.submit(_analyse_chunk, [item], timeout)
+                    found: list[tuple[FileResult, str]] = pool.result(alone, _crash_reporter(item[0]))
+                    results.extend(found)
+            for (path, file_codes), (result, digest) in zip(chunk, results):
+                yield _learned(cache, digest, file_codes, result)
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        pool.close()
+        if cache is not None:
+            cache.save()
+
+
+def _learned(cache: ResultCache | None, digest: str, codes: tuple[str, ...], result: FileResult) -> FileResult:
+    if cache is not None and digest:
+        cache.put(digest, codes, result)
+    return result
+
+
+def scan_paths(settings: Settings, files: Sequence[str], jobs: int | None) -> Iterator[FileResult]:
+    """:func:`analyse_paths` with a run's settings: per-file rules, the result cache, the time limit."""
+    cache = None
+    if not settings.no_cache:
+        root = os.path.dirname(os.path.abspath(settings.config.path)) if settings.config.path else os.getcwd()
+        cache = ResultCache(root, options=repr(RunOptions()))
+    timeout = settings.timeout if settings.timeout is not None else DEFAULT_TIMEOUT
+    return analyse_paths(files, settings.codes, jobs, codes_for=settings.codes_for, cache=cache, timeout=timeout or None)

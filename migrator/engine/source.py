@@ -6,6 +6,7 @@ Every failure becomes a :class:`SourceError` with a one-line message; nothing he
 from __future__ import annotations
 
 import codecs
+import hashlib
 import io
 import os
 import tokenize
@@ -29,6 +30,7 @@ class Source:
     text: str
     encoding: str  # the codec named by the cookie (or utf-8)
     bom: bool
+    digest: str = ""  # of the bytes read: a write checks the file still has them (see engine.writer)
 
     @property
     def is_generated(self) -> bool:
@@ -52,8 +54,9 @@ def read_source(path: str) -> Source:
     return decode_source(path, data)
 
 
-def decode_source(path: str, data: bytes) -> Source:
-    """Decode ``data`` read from ``path``; see :func:`read_source`."""
+def decode_source(path: str, data: bytes, digest: bool = True) -> Source:
+    """Decode ``data`` read from ``path``; see :func:`read_source`. ``digest``: record the bytes' digest
+    (needed to write the file back, not to scan it)."""
     if b"\0" in data:
         raise SourceError("binary file (contains NUL bytes), not Python source")
     try:
@@ -75,7 +78,13 @@ def decode_source(path: str, data: bytes) -> Source:
         ) from None
     except LookupError:
         raise SourceError(f"unknown encoding {codec!r} in coding cookie") from None
-    return Source(path=os.fspath(path), text=text, encoding=codec, bom=bom)
+    return Source(path=os.fspath(path), text=text, encoding=codec, bom=bom,
+                  digest=content_digest(data) if digest else "")
+
+
+def content_digest(data: bytes) -> str:
+    """A digest of a file's bytes (cache keys, and the check that a file did not change before a write)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def syntax_error_message(text: str, exc: Exception) -> str:

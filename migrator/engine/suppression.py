@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-_MIGRATE = re.compile(r"#\s*migrate:\s*ignore(?:\[([^\]]*)\])?", re.I)
-_NOQA = re.compile(r"#\s*noqa:\s*([A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.I)
+_MIGRATE = re.compile(r"#\s*migrate:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
+_NOQA = re.compile(r"#\s*noqa:\s*([A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.IGNORECASE)
 
 ALL = frozenset({"*"})
 

@@ -29,7 +29,7 @@ def _sections(code: str) -> tuple[str, str]:
     doc = inspect.cleandoc(BY_CODE[code].load().__doc__ or "")
     what = doc.split("## What it does", 1)[-1].split("##", 1)[0].strip()
     example = doc.split("## Example", 1)[-1].split("## Fix safety", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", example, re.S)
+    blocks = re.findall(r"```python\n(.*?)```", example, re.DOTALL)
     suggestion = blocks[1] if "Use instead" in example and len(blocks) > 1 else ""
     return " ".join(what.split()), suggestion.rstrip()
 
