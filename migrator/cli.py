@@ -237,13 +237,19 @@ def report(paths, fmt, output, no_cache, **options) -> None:
 
 @main.command()
 def targets() -> None:
-    """List the providers `--target PROVIDER[:MODEL]` accepts, with their defaults."""
+    """List the providers `--target PROVIDER[:MODEL]` accepts, with their defaults, and the registry's
+    hf models (context length, parameters, chat template, licence and access gate)."""
     from migrator.targets import PROVIDERS
 
     for provider in PROVIDERS.values():
         where = provider.base_url or ("local transformers" if provider.kind == "hf" else "the client's default")
         models = provider.chat_model + (f", embeddings {provider.embedding_model}" if provider.embedding_model else "")
         click.echo(f"{provider.name:<10} {provider.kind:<4} {where:<58} key ${provider.key_env:<21} default {models}")
+        for model in provider.models:
+            gate = f"gated: {model.gate}" if model.gate else "open"
+            template = "yes" if model.chat_template else "no"
+            click.echo(f"    {model.id:<38} context {model.context_length:>7,}  params {model.parameters:<6} "
+                       f"chat template {template:<3}  {model.licence}; {gate}")
 
 
 @main.command(name="rules")

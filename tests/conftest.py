@@ -26,7 +26,7 @@ def run_cli(tmp_path):
             capture_output=True,
             text=True,
             stdin=subprocess.DEVNULL,
-            timeout=300,
+            timeout=300, check=False,
         )
         if check is not None:
             assert proc.returncode == check, proc.stdout + proc.stderr

@@ -14,6 +14,10 @@ import re
 import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 CREATED = 1700000000
 
@@ -222,7 +226,7 @@ class Handler(BaseHTTPRequestHandler):
 class FakeOpenAI:
     """Start with ``with FakeOpenAI() as server: server.url``; stops on exit."""
 
-    def __enter__(self) -> FakeOpenAI:
+    def __enter__(self) -> Self:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from conftest import FIXTURES
+
 from migrator.engine.fixer import FixOptions
 
 REWRITES = FIXTURES / "rewrites"
@@ -17,7 +18,7 @@ def after_of(before: Path) -> Path:
 
 
 def options_for(text: str) -> FixOptions:
-    header = re.search(r"^# migrate-options:(.*)$", text, re.M)
+    header = re.search(r"^# migrate-options:(.*)$", text, re.MULTILINE)
     flags = header.group(1).split() if header else []
     style = flags[flags.index("--client-style") + 1] if "--client-style" in flags else "client"
     target = flags[flags.index("--target") + 1] if "--target" in flags else None

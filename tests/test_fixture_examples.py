@@ -7,8 +7,8 @@ import re
 from collections import Counter
 
 import pytest
-
 from conftest import FIXTURES
+
 from migrator.engine.runner import analyse_file, analyse_text
 from migrator.rules.registry import RULES
 

@@ -47,7 +47,7 @@ def test_progress_bar_only_on_a_terminal(tmp_path, run_cli):
     assert code == 1 and "Scanning" in output and "ETA" in output and "80/80" in output
     piped = run_cli("scan", ".")
     assert "ETA" not in piped.stderr + piped.stdout
-    quiet_code, quiet = run_in_pty(["scan", "-q", "."], tmp_path)
+    _, quiet = run_in_pty(["scan", "-q", "."], tmp_path)
     assert "ETA" not in quiet
 
 

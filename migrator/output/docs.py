@@ -31,7 +31,7 @@ README_END = "<!-- rules-table: end -->"
 def summary(entry: RuleEntry) -> str:
     """The first sentence of the rule's "What it does" section, on one line."""
     doc = rule_doc(entry)
-    match = re.search(r"## What it does\n(.*?)(?:\n\n|\n## |$)", doc, re.S)
+    match = re.search(r"## What it does\n(.*?)(?:\n\n|\n## |$)", doc, re.DOTALL)
     text = " ".join((match.group(1) if match else doc).split())
     sentence = re.match(r"(.+?\.)(?:\s|$)", text)
     return (sentence.group(1) if sentence else text).replace("|", "\\|")
@@ -49,7 +49,10 @@ def sync_readme(text: str) -> str:
     return text[:start] + render_readme_rules_table().strip() + text[end:]
 
 
-def main(root: Path = Path(__file__).resolve().parents[2]) -> None:
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def main(root: Path = ROOT) -> None:
     """Regenerate docs/rules.md and the README's rule table from the registry and the docstrings."""
     (root / "docs" / "rules.md").write_text(render_rules_markdown())
     readme = root / "README.md"

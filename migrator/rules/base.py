@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar, Union
+from typing import Any, ClassVar, TypeVar
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -22,6 +22,7 @@ from migrator.rules.registry import RuleEntry
 from migrator.rules.types import Finding, FixSafety, RunOptions
 
 T = TypeVar("T")
+N = TypeVar("N", bound=cst.CSTNode)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Invalid:
     options: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
-EditResult = Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel]
+EditResult = cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel
 EditFn = Callable[[cst.CSTNode], EditResult]
 
 
@@ -56,8 +57,10 @@ class Fix:
     add_imports: list[tuple[str, str | None, str | None]] = field(default_factory=list)  # module, obj, asname
     remove_imports: list[tuple[str, str | None, str | None]] = field(default_factory=list)
 
-    def edit(self, node: cst.CSTNode, fn: EditFn) -> Fix:
-        self.edits.append((node, fn))
+    def edit(self, node: N, fn: Callable[[N], EditResult]) -> Fix:
+        """Edit ``node``: ``fn`` receives the node as updated by edits inside it, and returns its
+        replacement (or a removal/flattening sentinel)."""
+        self.edits.append((node, fn))  # type: ignore[arg-type]  # fn only ever sees nodes like ``node``
         return self
 
     def replace(self, node: cst.CSTNode, new: cst.CSTNode) -> Fix:
@@ -72,6 +75,11 @@ class Fix:
         return self
 
 
+def set_name(field: str, new: str) -> Callable[[cst.CSTNode], cst.CSTNode]:
+    """An edit that sets the node's ``field`` (``name``, ``attr``, ``module``) to the name ``new``."""
+    return lambda node: node.with_changes(**{field: cst.Name(new)})
+
+
 class RuleContext:
     """Everything a rule may ask about the file being analysed; shared by all rules of one run."""
 
@@ -84,7 +92,7 @@ class RuleContext:
         self.findings: list[Finding] = []
         self.fixes: dict[int, Fix] = {}  # index into findings -> its fix
         self._cache: dict[Hashable, Any] = {}
-        self._positions = None
+        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
         self._resolved: dict[int, str | None] = {}
         # Maintained by ScopeTracker, which sees every node before the rules do:
         self.import_depth = 0  # > 0 inside an import statement

@@ -124,7 +124,8 @@ class ScopeIndex:
         if isinstance(stmt, (cst.Try, cst.TryStar)):
             for handler in stmt.handlers:
                 if handler.name is not None:
-                    self._bind(scope, handler.name.name.value)
+                    for name in _target_names(handler.name.name):
+                        self._bind(scope, name)
         # Every other compound statement: walk the blocks it holds, in the same scope.
         for attr in ("body", "orelse", "finalbody", "handlers", "cases"):
             part = getattr(stmt, attr, None)
@@ -152,7 +153,7 @@ class ScopeIndex:
             for alias in small.names:
                 full = dotted_name(alias.name)
                 if alias.asname is not None:
-                    scope.imports[alias.asname.name.value] = full
+                    scope.imports[_alias_name(alias.asname)] = full
                 else:
                     head = full.split(".")[0]
                     scope.imports[head] = head
@@ -167,7 +168,7 @@ class ScopeIndex:
                 return
             for alias in small.names:
                 name = dotted_name(alias.name)
-                local = alias.asname.name.value if alias.asname is not None else name
+                local = _alias_name(alias.asname) if alias.asname is not None else name
                 scope.imports[local] = f"{module}.{name}"
         elif isinstance(small, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
             targets = (
@@ -225,3 +226,9 @@ class ScopeIndex:
             if name in current.locals:
                 return current.values.get(name)
         return None
+
+
+def _alias_name(asname: cst.AsName) -> str:
+    """The name an import binds with ``as`` (always a plain name in an import statement)."""
+    assert isinstance(asname.name, cst.Name)
+    return asname.name.value

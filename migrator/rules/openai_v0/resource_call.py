@@ -5,10 +5,16 @@ from __future__ import annotations
 import libcst as cst
 
 from migrator.rules.base import Fix, Invalid, Rule
-from migrator.rules.openai_v0.catalog import CHAT_INCOMPATIBLE, converts_to_chat, current_method, describe, legacy_call
-from migrator.rules.types import FixSafety
+from migrator.rules.openai_v0.catalog import (
+    CHAT_INCOMPATIBLE,
+    converts_to_chat,
+    current_method,
+    describe,
+    legacy_call,
+)
 from migrator.rules.openai_v0.clients import client_plan
 from migrator.rules.openai_v0.rewrite import attribute_chain, keyword
+from migrator.rules.types import FixSafety
 
 # Positional parameters of v0 methods whose current counterparts take keywords only.
 POSITIONAL: dict[tuple[str, str], tuple[str, ...]] = {
@@ -132,9 +138,9 @@ def forget_imports(ctx, func: cst.BaseExpression, fix: Fix) -> None:
 
 def _openai_base(ctx, func: cst.BaseExpression, fix: Fix) -> cst.BaseExpression:
     """The expression naming the openai module at this call (``oai`` for ``oai.ChatCompletion.create``)."""
-    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Attribute):
-        if ctx.resolve(func.value.value) == "openai":
-            return func.value.value
+    if (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Attribute)
+            and ctx.resolve(func.value.value) == "openai"):
+        return func.value.value
     fix.add_import("openai")
     return cst.Name("openai")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 import libcst as cst
 
@@ -132,8 +133,8 @@ class LoaderKeywordRule:
     fix), and derive from :class:`migrator.rules.base.Rule`.
     """
 
-    keywords: dict[str, str] = {}
-    renames: dict[str, str] = {}
+    keywords: ClassVar[dict[str, str]] = {}
+    renames: ClassVar[dict[str, str]] = {}
 
     def visit_Call(self, node: cst.Call) -> None:
         if loader_kind(self.ctx, node) is None:  # type: ignore[attr-defined]

@@ -46,5 +46,11 @@ class EncodePlus(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == "encode_plus" and imports_transformers(self.ctx):
-            plan = Fix().edit(node, lambda c: c.with_changes(func=c.func.value))
+            plan = Fix().edit(node, _call_receiver)
             self.report(node, "`encode_plus` was removed in transformers v5; call the tokenizer: `tokenizer(...)`", plan=plan)
+
+
+def _call_receiver(call: cst.Call) -> cst.Call:
+    """``tok.encode_plus(...)`` -> ``tok(...)``."""
+    assert isinstance(call.func, cst.Attribute)
+    return call.with_changes(func=call.func.value)

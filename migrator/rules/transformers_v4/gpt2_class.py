@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from migrator.rules.base import Fix, Invalid, Rule
+from migrator.rules.base import Fix, Invalid, Rule, set_name
 from migrator.rules.options import run_target
 from migrator.rules.transformers_v4.catalog import GPT2_CLASSES, is_transformers_name
 from migrator.rules.types import FixSafety
@@ -68,7 +68,7 @@ class Gpt2Class(Rule):
                     for origin in {module, "transformers"}:
                         plan.remove_import(origin, name)
                 else:
-                    plan.edit(node, lambda n, new=auto: n.with_changes(attr=cst.Name(new)))
+                    plan.edit(node, set_name("attr", auto))
             self.report(node, f"`{name}` only loads GPT-2; use `{auto}` to load the target model", plan=plan)
         elif name.startswith(("TF", "Flax")):
             self.report(node, f"`{name}` was removed in transformers v5 (TF and JAX support was dropped)", FixSafety.REPORT)

@@ -9,7 +9,12 @@ import libcst as cst
 from migrator.rules.base import Fix, Invalid, Rule
 from migrator.rules.names import string_value
 from migrator.rules.options import run_target, shim
-from migrator.rules.transformers_v4.catalog import gpt2_id_of, gpt2_literal, loader_kind, model_argument
+from migrator.rules.transformers_v4.catalog import (
+    gpt2_id_of,
+    gpt2_literal,
+    loader_kind,
+    model_argument,
+)
 from migrator.templating import render
 
 _NOT_MODELS = ("Tokenizer", "Config", "Processor", "FeatureExtractor", "ImageProcessor")

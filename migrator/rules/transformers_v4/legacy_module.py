@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from migrator.rules.base import Fix, Invalid, Rule
+from migrator.rules.base import Fix, Invalid, Rule, set_name
 from migrator.rules.names import dotted_name
 from migrator.rules.transformers_v4.catalog import LEGACY_MODULES
 
@@ -55,7 +55,7 @@ class LegacyTransformersModule(Rule):
                 # Only an aliased import can be renamed without touching every use of the module name.
                 plan = None
                 if alias.asname is not None and dotted_name(alias.name) == old:
-                    plan = Fix().edit(alias, lambda a, new=LEGACY_MODULES[old]: a.with_changes(name=cst.Name(new)))
+                    plan = Fix().edit(alias, set_name("name", LEGACY_MODULES[old]))
                 self.report(alias, f"`{old}` is gone; import from `{LEGACY_MODULES[old]}`", plan=plan)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
@@ -65,5 +65,5 @@ class LegacyTransformersModule(Rule):
         if old:
             plan = None
             if dotted_name(node.module) == old:
-                plan = Fix().edit(node, lambda n, new=LEGACY_MODULES[old]: n.with_changes(module=cst.Name(new)))
+                plan = Fix().edit(node, set_name("module", LEGACY_MODULES[old]))
             self.report(node, f"`{old}` is gone; import from `{LEGACY_MODULES[old]}`", plan=plan)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import libcst as cst
 
 from migrator.rules.base import Fix, Invalid, Rule
@@ -31,7 +33,7 @@ class LoadInBitsArgument(LoaderKeywordRule, Rule):
     Unsafe: the rewrite imports `BitsAndBytesConfig`, which needs the bitsandbytes package at run time.
     """
 
-    keywords = {
+    keywords: ClassVar[dict[str, str]] = {
         "load_in_8bit": "`load_in_8bit=` " + _ADVICE.format("load_in_8bit"),
         "load_in_4bit": "`load_in_4bit=` " + _ADVICE.format("load_in_4bit"),
     }

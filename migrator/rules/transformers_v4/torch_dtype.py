@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from migrator.rules.base import Invalid, Rule
 from migrator.rules.transformers_v4.catalog import LoaderKeywordRule
 
@@ -29,8 +31,8 @@ class TorchDtypeArgument(LoaderKeywordRule, Rule):
     """
 
     has_fixes = True
-    renames = {'torch_dtype': 'dtype'}
-    keywords = {"torch_dtype": "`torch_dtype=` is deprecated in transformers v5; use `dtype=`"}
+    renames: ClassVar[dict[str, str]] = {'torch_dtype': 'dtype'}
+    keywords: ClassVar[dict[str, str]] = {"torch_dtype": "`torch_dtype=` is deprecated in transformers v5; use `dtype=`"}
     valid = (
         "from transformers import AutoModel\nAutoModel.from_pretrained('x', dtype='auto')",
         "import torch\ntorch.zeros(3, torch_dtype=None)",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from migrator.rules.base import Invalid, Rule
 from migrator.rules.transformers_v4.catalog import LoaderKeywordRule
 
@@ -29,8 +31,8 @@ class UseAuthTokenArgument(LoaderKeywordRule, Rule):
     """
 
     has_fixes = True
-    renames = {'use_auth_token': 'token'}
-    keywords = {"use_auth_token": "`use_auth_token=` was removed in transformers v5; use `token=`"}
+    renames: ClassVar[dict[str, str]] = {'use_auth_token': 'token'}
+    keywords: ClassVar[dict[str, str]] = {"use_auth_token": "`use_auth_token=` was removed in transformers v5; use `token=`"}
     valid = ("from transformers import AutoModel\nAutoModel.from_pretrained('x', token=t)",)
     invalid = (
         Invalid("from transformers import AutoModelForCausalLM\nAutoModelForCausalLM.from_pretrained('x', use_auth_token=True)", fixed="from transformers import AutoModelForCausalLM\nAutoModelForCausalLM.from_pretrained('x', token=True)"),
