@@ -86,7 +86,7 @@ RULES: tuple[RuleEntry, ...] = (
     RuleEntry("OAI302", "legacy-exception-import", f"{_O}.exception_import:LegacyExceptionImport", SAFE,
               ("openai",), r"\berror\b"),
     RuleEntry("OAI303", "legacy-exception-attribute", f"{_O}.exception_attr:LegacyExceptionAttribute", SAFE,
-              ("openai",), r"\b(?:http_status|user_message|json_body|headers)\b"),
+              ("openai",), r"\b(?:http_status|user_message|json_body|http_body|headers)\b"),
     RuleEntry("OAI401", "legacy-call-argument", f"{_O}.call_argument:LegacyCallArgument", SAFE,
               ("openai",), rf"\b(?:{_OAI_RESOURCES})\b"),
     RuleEntry("OAI501", "legacy-response-access", f"{_O}.response_access:LegacyResponseAccess", SAFE,

@@ -28,16 +28,19 @@ def openai_attr(name: str, fix: Fix, base: cst.BaseExpression | None = None) -> 
     return cst.parse_expression(f"openai.{name}")
 
 
-def constructor_call(call: cst.Call, cls: str, new_func: cst.BaseExpression, fix: Fix) -> cst.Call | None:
-    """Rewrite ``openai.error.X(message)`` as the current class built with the arguments it now needs;
-    None when the old arguments cannot be carried over (then the call is only reported)."""
+def constructor_call(
+    call: cst.Call, cls: str, new_func: cst.BaseExpression, fix: Fix, status: int | None = None
+) -> cst.Call | None:
+    """Rewrite ``openai.error.X(message)`` as the current class built with the arguments it now needs
+    (``status``: the HTTP status of the response it carries, when not the class's usual one); None when
+    the old arguments cannot be carried over (then the call is only reported)."""
     positional = [a for a in call.args if a.keyword is None and not a.star]
     if len(positional) != len(call.args) or len(positional) > 1:
         return None
     message = positional[0].value if positional else cst.SimpleString('"error"')
     if cls in STATUS:
         fix.add_import("httpx2")
-        extra = cst.parse_expression(f"f(response=httpx2.Response({STATUS[cls]}, request={_REQUEST}), body=None)")
+        extra = cst.parse_expression(f"f(response=httpx2.Response({status or STATUS[cls]}, request={_REQUEST}), body=None)")
         return call.with_changes(func=new_func, args=[cst.Arg(message), *extra.args])  # type: ignore[attr-defined]
     if cls == "APIError":
         fix.add_import("httpx2")
