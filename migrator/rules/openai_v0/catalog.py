@@ -90,8 +90,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     "OpenAIError": ("OpenAIError", ""),
     "APIError": (
         "InternalServerError",
-        "v0 raised it for 5xx and unexpected statuses; `openai.APIError` is now the base of every error, "
-        "so catching it would also catch 400/401/429",
+        ("v0 raised it for 5xx and unexpected statuses; `openai.APIError` is now the base of every error, "
+         "so catching it would also catch 400/401/429"),
     ),
     "APIConnectionError": ("APIConnectionError", ""),
     "AuthenticationError": ("AuthenticationError", ""),
@@ -122,8 +122,8 @@ ERROR_RAISE_STATUS: dict[str, int] = {"APIError": 500, "ServiceUnavailableError"
 # `handle_error_response`, `request_raw`/`arequest_raw`) and what catches the same now: the table of the
 # README and of `migrate explain OAI301`.
 ERROR_TABLE: tuple[tuple[str, str, str, str], ...] = (
-    ("APIError", "500, 502, 504 and every other status without a class of its own (402, 405, 422, ...); "
-     "bodies that are not JSON or have no `error`; errors inside a stream",
+    ("APIError", ("500, 502, 504 and every other status without a class of its own (402, 405, 422, ...); "
+                  "bodies that are not JSON or have no `error`; errors inside a stream"),
      "(InternalServerError, UnprocessableEntityError)",
      "also 503 now; other 4xx without a class raise `APIStatusError`, stream errors the base `APIError`"),
     ("InvalidRequestError", "400, 404, 415", "(BadRequestError, NotFoundError)", "415 raises `APIStatusError`"),
@@ -147,8 +147,8 @@ REMOVED_TOP_LEVEL_ERRORS = frozenset({"InvalidRequestError", "ServiceUnavailable
 ERROR_ATTRIBUTES: dict[str, tuple[str, str]] = {
     "http_status": ("status_code", "use `e.status_code` (on openai.APIStatusError subclasses)"),
     "user_message": ("body.message", "use the `message` of `e.body` (`e.message` adds the status code)"),
-    "json_body": ("response.json()", "use `e.response.json()` (on openai.APIStatusError subclasses; `e.body` is the "
-                  "inner error object)"),
+    "json_body": ("response.json()", ("use `e.response.json()` (on openai.APIStatusError subclasses; `e.body` is "
+                                      "the inner error object)")),
     "headers": ("response.headers", "use `e.response.headers` (on openai.APIStatusError subclasses)"),
     "http_body": ("response.text", "use `e.response.text` (on openai.APIStatusError subclasses)"),
 }

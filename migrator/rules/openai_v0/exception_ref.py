@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from migrator.rules.base import Fix, Invalid, Rule
-from migrator.rules.base import callee_name
+from migrator.rules.base import Fix, Invalid, Rule, callee_name
 from migrator.rules.openai_v0.catalog import (
     ERROR_CATCH,
     ERROR_RAISE_STATUS,

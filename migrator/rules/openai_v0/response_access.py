@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import libcst as cst
-
 import keyword as _keyword
+
+import libcst as cst
 
 from migrator.rules.base import Fix, Invalid, Rule
 from migrator.rules.names import Scope, string_value
-from migrator.rules.openai_v0.catalog import converts_to_chat, current_method, is_legacy_api_call, split_qualname
+from migrator.rules.openai_v0.catalog import (
+    converts_to_chat,
+    current_method,
+    is_legacy_api_call,
+    split_qualname,
+)
 from migrator.rules.types import FixSafety
 
 
