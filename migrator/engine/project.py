@@ -1,0 +1,271 @@
+"""The first pass of a fix run: whole-program facts (:class:`~migrator.rules.project.ProjectView`).
+
+Only files that pass the pre-filter are parsed, plus the project modules they import and the modules that
+import them (found by a text check first), transitively: a tree of unrelated code is read, not parsed.
+Modules that a parsed file imports but that are not in the run are read from disk when they can be found
+next to it (so a single-file run still sees ``from config import setup``) and named in ``unseen``: the plan
+knows what they do, but they are not rewritten.
+
+Never raises for bad input: a file that cannot be read or parsed is left out and named in ``unseen``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+
+from migrator.engine.prefilter import prefilter_for
+from migrator.engine.source import SourceError, read_source
+from migrator.rules.project import ProjectView
+
+__all__ = ["build_project", "module_name"]
+
+
+def module_name(path: str) -> tuple[str, str]:
+    """(dotted module name, root directory) of the file at ``path``: packages are found through their
+    ``__init__.py`` files; a file outside any package is a top-level module of its own directory."""
+    path = os.path.abspath(path)
+    directory, filename = os.path.split(path)
+    stem = filename.removesuffix(".py")
+    parts = [] if stem == "__init__" else [stem]
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        directory, package = os.path.split(directory)
+        parts.insert(0, package)
+        if not package:
+            break
+    return ".".join(parts) or stem, directory
+
+
+def _find_on_disk(root: str, module: str) -> str | None:
+    base = os.path.join(root, *module.split("."))
+    for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def _import_mentions(text: str, module: str) -> bool:
+    """Whether ``text`` may import ``module`` (sound: a relative import of its last part counts)."""
+    last = module.rsplit(".", 1)[-1]
+    if last not in text:
+        return False
+    return re.search(rf"^[ \t]*(?:from|import)\b[^\n]*\b{re.escape(last)}\b", text, re.MULTILINE) is not None
+
+
+def build_project(
+    files: Sequence[str],
+    codes: Sequence[str],
+    read: Callable[[str], str] | None = None,
+) -> ProjectView:
+    """Summarise the modules among ``files`` that matter to the openai rules and combine them."""
+    import libcst as cst
+
+    from migrator.rules.openai_v0.program import ModuleSummary, summarise
+
+    def read_text(path: str) -> str:
+        if read is not None:
+            return read(path)
+        return read_source(path).text
+
+    python = [f for f in files if f.endswith(".py")]
+    names: dict[str, str] = {}  # path -> module
+    roots: dict[str, str] = {}  # path -> root directory
+    for path in python:
+        names[path], roots[path] = module_name(path)
+    by_module = {m: p for p, m in names.items()}
+    texts: dict[str, str] = {}
+    unseen: list[str] = []
+
+    def text_of(path: str) -> str | None:
+        if path not in texts:
+            try:
+                texts[path] = read_text(path)
+            except (SourceError, OSError, UnicodeDecodeError) as exc:
+                unseen.append(f"{path}: not read ({exc})")
+                texts[path] = ""
+                return None
+        return texts[path]
+
+    prefilter = prefilter_for(tuple(c for c in codes if c.startswith("OAI")) or tuple(codes))
+    wanted = [p for p in python if (t := text_of(p)) and prefilter.candidate_rules(t)]
+    summaries: dict[str, ModuleSummary] = {}
+    parsed_modules: dict[str, cst.Module] = {}
+    queue = list(wanted)
+    outside: set[str] = set()
+    while queue:
+        path = queue.pop()
+        if path in summaries:
+            continue
+        text = text_of(path)
+        if text is None:
+            continue
+        try:
+            parsed = cst.parse_module(text)
+            summary = summarise(path, names[path], parsed)
+        except Exception as exc:  # noqa: BLE001 - a file the first pass cannot read is only left out
+            unseen.append(f"{path}: not analysed ({type(exc).__name__})")
+            continue
+        summaries[path] = summary
+        parsed_modules[path] = parsed
+        # Project modules this one imports (known files first, then files next to it on disk).
+        for imported in sorted(summary.imports):
+            for candidate in (imported, imported.rpartition(".")[0]):
+                if not candidate:
+                    continue
+                found = by_module.get(candidate)
+                if found is None:
+                    found = _find_on_disk(roots[path], candidate)
+                    if found is not None and found not in names:
+                        names[found], roots[found] = module_name(found)
+                        if names[found] != candidate:
+                            found = None
+                        else:
+                            by_module[candidate] = found
+                            outside.add(found)
+                if found is not None and found not in summaries:
+                    queue.append(found)
+                if found is not None:
+                    break
+        # Modules of the run that import this one (their call sites matter for parameters).
+        for other in python:
+            if other not in summaries and other not in queue:
+                other_text = text_of(other)
+                if other_text and _import_mentions(other_text, summary.module):
+                    queue.append(other)
+    for path in sorted(outside):
+        unseen.append(f"{path}: imported but not in this run (read, not rewritten)")
+    # Second pass, only for modules that import from the project: names now resolve through re-exports.
+    first = combine(summaries.values(), names, complete=False)
+    known = set(names.values())
+    through = _through(first, known)
+    for path, summary in list(summaries.items()):
+        if summary.stars or any(i in known or i.rpartition(".")[0] in known for i in summary.imports):
+            try:
+                summaries[path] = summarise(path, names[path], parsed_modules[path], through)
+            except Exception as exc:  # noqa: BLE001
+                unseen.append(f"{path}: not analysed ({type(exc).__name__})")
+    return combine(summaries.values(), names, complete=len(python) > 1, unseen=unseen)
+
+
+def _through(view: ProjectView, known: set[str]) -> Callable[[str], str | None]:
+    """Maps ``pkg.common.openai.ChatCompletion`` to ``openai.ChatCompletion`` when pkg.common re-exports
+    openai; None when no project module is involved."""
+
+    def resolve(qualname: str) -> str | None:
+        parts = qualname.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            head = ".".join(parts[:i])
+            if head in known:
+                found = view.resolve_export(head, parts[i])
+                if found is not None and found != qualname:
+                    return ".".join([found, *parts[i + 1:]])
+                return None
+        return None
+
+    return resolve
+
+
+def combine(summaries: Iterable, names: dict[str, str], complete: bool, unseen: Sequence[str] = ()) -> ProjectView:
+    """The view built from module summaries (``names``: path -> module of every file known)."""
+    summaries = sorted(summaries, key=lambda s: s.module)
+    known = set(names.values())
+    imports = set()
+    exports: list[tuple[str, str, str]] = []
+    stars: list[tuple[str, str]] = []
+    for summary in summaries:
+        for imported in summary.imports:
+            target = imported if imported in known else imported.rpartition(".")[0]
+            if target in known and target != summary.module:
+                imports.add((summary.module, target))
+        exports.extend((summary.module, name, qualified) for name, qualified in sorted(summary.exports.items()))
+        stars.extend((summary.module, source) for source in summary.stars if source in known)
+    base = ProjectView(
+        complete=complete,
+        modules=tuple(sorted(names.items())),
+        imports=tuple(sorted(imports)),
+        exports=tuple(exports),
+        star_imports=tuple(stars),
+    )
+
+    def canonical(qualname: str) -> str:
+        """A function's defining name: ``pkg.ask`` re-exported from ``pkg.impl`` -> ``pkg.impl.ask``."""
+        head, _, last = qualname.rpartition(".")
+        if head in known:
+            resolved = base.resolve_export(head, last)
+            if resolved is not None:
+                return resolved
+        return qualname
+
+    params: dict[str, list[str]] = {}
+    returns: dict[str, list] = {}
+    escapes: set[str] = set()
+    sites: list[tuple[str, tuple]] = []
+    for summary in summaries:
+        params.update(summary.params)
+        returns.update(summary.returns)
+        escapes.update(canonical(e) for e in summary.escapes)
+        sites.extend((canonical(callee), args) for callee, args in summary.call_sites)
+
+    responding: set[str] = set()
+    receiving: set[tuple[str, str]] = set()
+
+    def is_response(origin) -> bool:
+        if origin is None:
+            return False
+        if origin[0] == "v0":
+            return True
+        if origin[0] == "fn":
+            return canonical(origin[1]) in responding
+        if origin[0] == "param":
+            return (origin[1], origin[2]) in receiving
+        return False
+
+    by_callee: dict[str, list[tuple]] = {}
+    for callee, args in sites:
+        if callee + ".__init__" in params:
+            callee += ".__init__"
+        by_callee.setdefault(callee, []).append(args)
+    changed = True
+    while changed:
+        changed = False
+        for function, origins in returns.items():
+            if function not in responding and origins and all(is_response(o) for o in origins):
+                responding.add(function)
+                changed = True
+        for function, names_ in params.items():
+            calls = by_callee.get(function)
+            if not calls or function in escapes:
+                continue
+            positional = names_[1:] if names_ and names_[0] in ("self", "cls") else names_
+            for index, name in enumerate(positional):
+                if (function, name) in receiving:
+                    continue
+                if all(is_response(_argument(args, index, name)) for args in calls):
+                    receiving.add((function, name))
+                    changed = True
+
+    config = tuple(site for summary in summaries for site in summary.config)
+    v0_calls = tuple((s.module, s.sync_calls, s.async_calls) for s in summaries if s.sync_calls or s.async_calls)
+    return ProjectView(
+        complete=complete,
+        modules=base.modules,
+        config=config,
+        imports=base.imports,
+        exports=base.exports,
+        star_imports=base.star_imports,
+        response_functions=frozenset(responding),
+        response_parameters=tuple(sorted(receiving)),
+        v0_calls=v0_calls,
+        unseen=tuple(unseen),
+    )
+
+
+def _argument(args: tuple, index: int, name: str):
+    """The origin of the argument bound to parameter ``name`` (``index``-th positional)."""
+    for key, origin in args:
+        if key == "*":
+            return None
+        if key == index or key == name:
+            return origin
+    return None

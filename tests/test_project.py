@@ -1,0 +1,155 @@
+"""The whole-program view (migrator.engine.project.build_project): modules, configuration, imports,
+re-exports and responses followed across modules."""
+
+import pickle
+import textwrap
+
+from migrator.engine.project import build_project, module_name
+from migrator.rules.project import EMPTY, FUNCTION, METHOD, TOP
+from migrator.rules.registry import RULES
+
+ALL = [e.code for e in RULES]
+
+
+def write(root, files: dict[str, str]) -> list[str]:
+    paths = []
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+        paths.append(str(path))
+    return sorted(paths)
+
+
+PROJECT = {
+    "app/__init__.py": """\
+        import openai
+        openai.api_key = "k"
+    """,
+    "app/common.py": "import openai\n",
+    "app/helpers.py": """\
+        from .common import openai
+
+        def ask(q):
+            r = openai.ChatCompletion.create(model="m", messages=[])
+            return r
+
+        def relay(q):
+            return ask(q)
+
+        def show(resp, label="x"):
+            print(resp["choices"][0])
+
+        def mixed(value):
+            print(value)
+
+        class Bot:
+            def __init__(self, key):
+                openai.api_key = key
+
+            async def go(self):
+                return await openai.ChatCompletion.acreate(model="m")
+    """,
+    "main.py": """\
+        from app.helpers import *
+        from app import helpers
+        from dotenv import load_dotenv
+
+        load_dotenv()
+
+        def setup():
+            import openai
+            openai.organization = "org"
+
+        r = helpers.ask("x")
+        show(r)
+        helpers.show(relay("y"), label="z")
+        mixed(r)
+        mixed("text")
+        callback = helpers.ask
+    """,
+    "unrelated/tool.py": "print('nothing to do with openai')\n",
+}
+
+
+def test_module_names_follow_packages(tmp_path):
+    paths = write(tmp_path, PROJECT)
+    assert module_name(paths[0])[0] == "app"  # app/__init__.py
+    assert module_name(str(tmp_path / "app" / "helpers.py")) == ("app.helpers", str(tmp_path))
+    assert module_name(str(tmp_path / "main.py")) == ("main", str(tmp_path))
+
+
+def test_configuration_sites_and_where_they_stand(tmp_path):
+    view = build_project(write(tmp_path, PROJECT), ALL)
+    sites = {(s.module, s.name, s.where, s.scope) for s in view.config_sites()}
+    assert sites == {
+        ("app", "api_key", TOP, ""),
+        ("app.helpers", "api_key", METHOD, "app.helpers.Bot.__init__"),
+        ("main", "organization", FUNCTION, "main.setup"),
+    }
+    assert all(s.after_dotenv for s in view.config_sites("main"))
+    assert {s.module for s in view.foreign_config("app.helpers")} == {"app", "main"}
+    # v0 calls are found through the re-export `from .common import openai`.
+    assert view.calls_v0("app.helpers") == (True, True)
+    assert view.calls_v0("main") == (False, False)
+    assert view.calling_modules() == ("app.helpers",)
+
+
+def test_exports_imports_and_star_imports(tmp_path):
+    view = build_project(write(tmp_path, PROJECT), ALL)
+    assert view.resolve_export("app.helpers", "openai") == "openai"
+    assert view.resolve_export("app.common", "openai") == "openai"
+    assert view.resolve_export("main", "ask") == "app.helpers.ask"  # through `from app.helpers import *`
+    assert view.resolve_export("main", "nothing") is None
+    assert view.imports_of("app.helpers") == {"app.common"}
+    assert view.importers_of("app.helpers") == {"main"}
+    assert view.module_of(str(tmp_path / "main.py")) == "main"
+
+
+def test_responses_followed_through_functions_and_call_sites(tmp_path):
+    view = build_project(write(tmp_path, PROJECT), ALL)
+    assert view.returns_response("app.helpers.ask")
+    assert view.returns_response("app.helpers.relay")  # returns what ask returns
+    assert view.returns_response("app.helpers.Bot.go")
+    assert not view.returns_response("app.helpers.show")
+    # every call site of show passes a response (one of them positionally, one through relay)
+    assert view.response_params("app.helpers.show") == {"resp"}
+    # mixed gets a response at one site and a string at another
+    assert view.response_params("app.helpers.mixed") == frozenset()
+
+
+def test_a_function_used_as_a_value_has_unknown_callers(tmp_path):
+    files = dict(PROJECT)
+    files["main.py"] = PROJECT["main.py"] + "handler = helpers.show\n"
+    view = build_project(write(tmp_path, files), ALL)
+    assert view.response_params("app.helpers.show") == frozenset()
+
+
+def test_only_relevant_files_are_parsed_and_the_view_pickles(tmp_path, monkeypatch):
+    from migrator.rules.openai_v0 import program
+
+    seen = []
+    original = program.summarise
+    monkeypatch.setattr(program, "summarise", lambda path, *a, **k: seen.append(path) or original(path, *a, **k))
+    view = build_project(write(tmp_path, PROJECT), ALL)
+    assert not any("unrelated" in p for p in seen)
+    assert pickle.loads(pickle.dumps(view)) == view
+    assert view.complete and EMPTY.returns_response("x") is False and EMPTY.resolve_export("m", "n") is None
+
+
+def test_single_file_run_reads_the_modules_it_imports(tmp_path):
+    write(tmp_path, {
+        "config.py": "import openai\n\ndef setup():\n    openai.api_key = open('k').read()\n",
+        "main.py": "import openai\nimport config\nconfig.setup()\nopenai.ChatCompletion.create(model='m', messages=[])\n",
+    })
+    view = build_project([str(tmp_path / "main.py")], ALL)
+    assert not view.complete
+    assert [(s.module, s.where) for s in view.foreign_config("main")] == [("config", FUNCTION)]
+    assert any("config.py" in note and "not in this run" in note for note in view.unseen)
+
+
+def test_bad_files_are_left_out_not_raised(tmp_path):
+    paths = write(tmp_path, {"broken.py": "import openai\nopenai.api_key = (\n", "ok.py": "import openai\nopenai.api_key = 'k'\n"})
+    view = build_project(paths, ALL)
+    assert [s.module for s in view.config_sites()] == ["ok"]
+    assert any("broken.py" in note for note in view.unseen)
