@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import libcst as cst
 
 from migrator.rules.base import Fix, Invalid, Rule, callee_name
@@ -27,10 +29,13 @@ def exception_message(legacy: str, shown: str) -> tuple[str, FixSafety]:
 _CATCHING_CALLEES = ("on_exception", "retry_if_exception_type", "retry_if_not_exception_type", "on_predicate")
 
 
-def _reorder(node: cst.CSTNode, order: tuple[int, ...]) -> cst.CSTNode:
-    assert isinstance(node, cst.Try)
-    handlers = list(node.handlers)
-    return node.with_changes(handlers=[handlers[i] for i in order])
+def _reorder(order: tuple[int, ...]) -> Callable[[cst.CSTNode], cst.CSTNode]:
+    """An edit that puts a ``try`` statement's handlers in ``order``."""
+    def edit(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.Try)
+        handlers = list(node.handlers)
+        return node.with_changes(handlers=[handlers[i] for i in order])
+    return edit
 
 
 def _table() -> str:
@@ -217,7 +222,7 @@ class LegacyException(Rule):
             if not caught or "Timeout" not in caught or "APIConnectionError" in caught:
                 continue
             # APITimeoutError subclasses APIConnectionError now: an earlier clause for the latter takes it.
-            shadow = next((i for i in range(j) if classes[i] and "APIConnectionError" in classes[i]), None)
+            shadow = next((i for i in range(j) if "APIConnectionError" in (classes[i] or ())), None)
             if shadow is None:
                 continue
             between = classes[shadow:j]
@@ -228,7 +233,7 @@ class LegacyException(Rule):
                     node.handlers[j].type or node.handlers[j],
                     "`openai.APITimeoutError` is a subclass of `openai.APIConnectionError` now: this clause "
                     "moves above the one that catches APIConnectionError, so timeouts still reach it",
-                    plan=Fix().edit(node, lambda t, order=tuple(order): _reorder(t, order)),
+                    plan=Fix().edit(node, _reorder(tuple(order))),
                 )
             else:
                 self.report(node.handlers[j], "an earlier clause catches `openai.APIConnectionError`, which "

@@ -16,15 +16,20 @@ from migrator.rules.openai_v0.response_rewrite import (
     chain_depth,
     chain_root,
     convertible,
+    edit_arg_to_dict,
+    edit_attributes,
+    edit_call_to_dict,
+    edit_get_chain,
+    edit_membership,
+    edit_method_name,
+    edit_receiver_to_dict,
+    edit_text_to_content,
     get_base,
-    get_chain,
     get_steps,
     has_string_key,
     membership,
     pure,
     string_key,
-    to_attributes,
-    to_dict,
 )
 from migrator.rules.types import FixSafety
 
@@ -275,7 +280,7 @@ class LegacyResponseAccess(Rule):
         """``functools.partial(openai.ChatCompletion.create, ...)``, ``retry(...)(openai.Completion.create)``."""
         if isinstance(expr, (cst.Attribute, cst.Name)):
             split = split_qualname(self.ctx.resolve(expr))
-            if split is not None and split[1] is not None and current_method(*split) is not None:
+            if split is not None and split[1] is not None and current_method(split[0], split[1]) is not None:
                 return True
         if isinstance(expr, (cst.Lambda, cst.FunctionDef)):
             return False
@@ -359,8 +364,7 @@ class LegacyResponseAccess(Rule):
         # `.text` of a completion choice is `.message.content` once the call became a chat call.
         if node.attr.value == "text" and id(node) not in self.done and self._from_chat_conversion(node.value):
             self._claim(node)
-            plan = Fix().edit(node, lambda n: to_attributes(n.with_changes(
-                value=cst.Attribute(value=n.value, attr=cst.Name("message")), attr=cst.Name("content"))))
+            plan = Fix().edit(node, edit_text_to_content)
             self.report(node, "completion choices have `.text`; the chat call returns `.message.content`",
                         FixSafety.UNSAFE, plan)
 
@@ -429,12 +433,11 @@ class LegacyResponseAccess(Rule):
             return  # `cache["q1"]`: a key of the dict that holds responses
         self._claim(node)
         if string_key(node) == "text" and self._from_chat_conversion(node.value):
-            plan = Fix().edit(node, lambda n: cst.Attribute(
-                value=cst.Attribute(value=to_attributes(n.value), attr=cst.Name("message")), attr=cst.Name("content")))
-            self.report(node, "completion choices have `text`; the chat call returns `.message.content`", FixSafety.UNSAFE, plan)
+            self.report(node, "completion choices have `text`; the chat call returns `.message.content`",
+                        FixSafety.UNSAFE, Fix().edit(node, edit_text_to_content))
             return
-        plan = Fix().edit(node, lambda n, k=keep: to_attributes(n, k)) if convertible(node, keep) else None
-        self.report(node, "v0 responses were dicts; current responses are objects: use attribute access", plan=plan)
+        access = Fix().edit(node, edit_attributes(keep)) if convertible(node, keep) else None
+        self.report(node, "v0 responses were dicts; current responses are objects: use attribute access", plan=access)
 
     def _unknown_origin(self, node: cst.Subscript) -> None:
         """A parameter read as a response (``resp["choices"]``) whose callers the analysis cannot see."""
@@ -472,39 +475,39 @@ class LegacyResponseAccess(Rule):
             return
         for arg in node.args:
             if arg.star == "**" and self.is_legacy(arg.value):
-                keep = self.base_of(arg.value) or 0
+                splat_keep = self.base_of(arg.value) or 0
                 self._claim(arg.value)
-                plan = Fix().edit(arg, lambda a, k=keep: a.with_changes(value=to_dict(a.value, k))) if convertible(arg.value, keep) else None
-                self.report(arg, "`**` of a current response object fails (it is no mapping); splat `resp.to_dict()`", plan=plan)
+                splat = Fix().edit(arg, edit_arg_to_dict(splat_keep)) if convertible(arg.value, splat_keep) else None
+                self.report(arg, "`**` of a current response object fails (it is no mapping); splat `resp.to_dict()`", plan=splat)
         if isinstance(func, cst.Attribute) and func.attr.value in ("get", "to_dict_recursive", *_DICT_METHODS):
-            keep = self.base_of(get_base(node)) if func.attr.value == "get" else self.base_of(func.value)
-            if keep is not None and chain_depth(func.value if func.attr.value != "get" else get_base(node)) >= keep:
+            receiver_keep = self.base_of(get_base(node)) if func.attr.value == "get" else self.base_of(func.value)
+            receiver = func.value if func.attr.value != "get" else get_base(node)
+            if receiver_keep is not None and chain_depth(receiver) >= receiver_keep:
                 self._claim(node)
-                self._dict_method(node, func, keep)
+                self._dict_method(node, func, receiver_keep)
             return
         if not node.args or not self.is_legacy(node.args[0].value):
             return
         first = node.args[0]
         keep = self.base_of(first.value) or 0
-        plan = Fix().edit(first, lambda a, k=keep: a.with_changes(value=to_dict(a.value, k))) if convertible(first.value, keep) else None
+        plan = Fix().edit(first, edit_arg_to_dict(keep)) if convertible(first.value, keep) else None
         if self.ctx.resolve(func) in ("json.dumps", "json.dump"):
             self.report(node, "current responses are not JSON-serialisable dicts; dump `resp.to_dict()`", plan=plan)
         elif self.ctx.is_builtin(func, "dict") and len(node.args) == 1:
-            plan = Fix().edit(node, lambda c, k=keep: to_dict(c.args[0].value, k)) if plan else None
+            plan = Fix().edit(node, edit_call_to_dict(keep)) if plan else None
             self.report(node, "`dict(resp)` is shallow on current responses; use `resp.to_dict()`", plan=plan)
 
     def _dict_method(self, node: cst.Call, func: cst.Attribute, keep: int) -> None:
         method = func.attr.value
         if method == "to_dict_recursive":
-            plan = Fix().edit(node, lambda c: c.with_changes(func=c.func.with_changes(attr=cst.Name("to_dict"))))
+            plan = Fix().edit(node, edit_method_name("to_dict"))
             self.report(node, "`.to_dict_recursive()` is gone; use `.to_dict()`", plan=plan)
             return
         if method in _DICT_METHODS:
-            plan = None
+            dump = None
             if not node.args and convertible(func.value, keep):
-                plan = Fix().edit(node, lambda c, k=keep: c.with_changes(
-                    func=c.func.with_changes(value=to_dict(c.func.value, k))))
-            self.report(node, f"current response objects have no `.{method}()`; use `.to_dict().{method}()`", plan=plan)
+                dump = Fix().edit(node, edit_receiver_to_dict(keep))
+            self.report(node, f"current response objects have no `.{method}()`; use `.to_dict().{method}()`", plan=dump)
             return
         steps = get_steps(node)
         base = get_base(node)
@@ -517,8 +520,8 @@ class LegacyResponseAccess(Rule):
             inner = inner.func.value
         if fixable and steps is not None and len(steps) == 1 and steps[0][1] is not None and not pure(base):
             fixable = string_value(steps[0][1]) == ""  # only the `or` form evaluates the receiver once
-        plan = Fix().edit(node, lambda c, k=keep: get_chain(c, k)) if fixable else None  # type: ignore[arg-type]
-        self.report(node, "`.get()` does not exist on current response objects; use attribute access", plan=plan)
+        chain = Fix().edit(node, edit_get_chain(keep)) if fixable else None
+        self.report(node, "`.get()` does not exist on current response objects; use attribute access", plan=chain)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         for target in node.comparisons:
@@ -528,10 +531,10 @@ class LegacyResponseAccess(Rule):
                     len(node.comparisons) == 1 and membership(node, keep) is not None
                     and convertible(target.comparator, keep) and chain_depth(target.comparator) >= keep
                 )
-                plan = Fix().edit(node, lambda c, k=keep: membership(c, k) or c) if fixable else None  # type: ignore[arg-type]
+                test = Fix().edit(node, edit_membership(keep)) if fixable else None
                 self.report(
                     node,
                     "`in` on a current response object is always False (it iterates over field tuples); "
                     "test the attribute instead",
-                    plan=plan,
+                    plan=test,
                 )

@@ -11,6 +11,7 @@ v0 dict.
 from __future__ import annotations
 
 import keyword as _keyword
+from collections.abc import Callable
 
 import libcst as cst
 
@@ -199,3 +200,66 @@ def membership(comparison: cst.Comparison, keep: int = 0) -> cst.BaseExpression 
         lpar=comparison.lpar,
         rpar=comparison.rpar,
     )
+
+
+# -- edits (functions of the updated node, as Fix.edit takes them) ----------------------------------------
+Edit = Callable[[cst.CSTNode], cst.CSTNode]
+
+
+def edit_attributes(keep: int) -> Edit:
+    def edit(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.BaseExpression)
+        return to_attributes(node, keep)
+    return edit
+
+
+def edit_arg_to_dict(keep: int) -> Edit:
+    """``f(resp)`` / ``f(**resp)``: the argument's value becomes ``resp.to_dict()``."""
+    def edit(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.Arg)
+        return node.with_changes(value=to_dict(node.value, keep))
+    return edit
+
+
+def edit_call_to_dict(keep: int) -> Edit:
+    """``dict(resp)`` -> ``resp.to_dict()``."""
+    def edit(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.Call)
+        return to_dict(node.args[0].value, keep)
+    return edit
+
+
+def edit_receiver_to_dict(keep: int) -> Edit:
+    """``part.items()`` -> ``part.to_dict().items()``."""
+    def edit(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+        return node.with_changes(func=node.func.with_changes(value=to_dict(node.func.value, keep)))
+    return edit
+
+
+def edit_method_name(name: str) -> Edit:
+    def edit(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+        return node.with_changes(func=node.func.with_changes(attr=cst.Name(name)))
+    return edit
+
+
+def edit_get_chain(keep: int) -> Edit:
+    def edit(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.Call)
+        return get_chain(node, keep)
+    return edit
+
+
+def edit_membership(keep: int) -> Edit:
+    def edit(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.Comparison)
+        return membership(node, keep) or node
+    return edit
+
+
+def edit_text_to_content(node: cst.CSTNode) -> cst.CSTNode:
+    """``choice["text"]`` / ``choice.text`` -> ``choice.message.content`` (a completion became a chat call)."""
+    assert isinstance(node, (cst.Subscript, cst.Attribute))
+    inner = cst.Attribute(value=to_attributes(node.value), attr=cst.Name("message"))
+    return cst.Attribute(value=inner, attr=cst.Name("content"))
