@@ -234,3 +234,51 @@ def converts_to_chat(ctx: RuleContext, call: cst.Call) -> bool:
         )
 
     return ctx.cached(("converts_to_chat", id(call)), decide)
+
+
+# Keyword parameters of the current methods that v0 callers pass request-body fields to (openai 3.57.0; a test
+# checks them against the installed SDK). v0 sent every keyword it did not know into the request body, so a
+# keyword outside these goes to ``extra_body`` to keep sending it.
+CURRENT_PARAMS: dict[str, frozenset[str]] = {
+    "chat.completions.create": frozenset({
+        "audio", "extra_body", "extra_headers", "extra_query", "frequency_penalty", "function_call", "functions",
+        "logit_bias", "logprobs", "max_completion_tokens", "max_tokens", "messages", "metadata", "modalities",
+        "model", "moderation", "n", "parallel_tool_calls", "prediction", "presence_penalty", "prompt_cache_key",
+        "prompt_cache_options", "prompt_cache_retention", "reasoning_effort", "response_format",
+        "safety_identifier", "seed", "service_tier", "stop", "store", "stream", "stream_options", "temperature",
+        "timeout", "tool_choice", "tools", "top_logprobs", "top_p", "user", "verbosity", "web_search_options",
+    }),
+    "completions.create": frozenset({
+        "best_of", "echo", "extra_body", "extra_headers", "extra_query", "frequency_penalty", "logit_bias",
+        "logprobs", "max_tokens", "model", "n", "presence_penalty", "prompt", "seed", "stop", "stream",
+        "stream_options", "suffix", "temperature", "timeout", "top_p", "user",
+    }),
+    "embeddings.create": frozenset({
+        "dimensions", "encoding_format", "extra_body", "extra_headers", "extra_query", "input", "model", "timeout",
+        "user",
+    }),
+    "moderations.create": frozenset({
+        "extra_body", "extra_headers", "extra_query", "input", "model", "timeout",
+    }),
+    "images.generate": frozenset({
+        "background", "complexity", "extra_body", "extra_headers", "extra_query", "frame_count",
+        "frame_duration_ms", "model", "moderation", "n", "output_compression", "output_format", "partial_images",
+        "prompt", "quality", "response_format", "safety_identifier", "size", "stream", "style", "svg", "timeout",
+        "user",
+    }),
+}
+
+# Keywords that v0 methods consumed themselves and never sent, with what they meant.
+V0_CLIENT_SIDE: dict[str, str] = {
+    "timeout": "in v0 `timeout=` of `create` was how long to keep retrying while the model was loading (it was "
+    "never sent); `timeout=` now limits each HTTP request: use `request_timeout`'s value here, or drop it",
+}
+
+# v0 methods that upload a file: (position among the positional arguments, keyword) of the file.
+FILE_ARGUMENT: dict[tuple[str, str], tuple[int, str]] = {
+    ("File", "create"): (0, "file"),
+    ("Audio", "transcribe"): (1, "file"),
+    ("Audio", "translate"): (1, "file"),
+    ("Image", "create_variation"): (0, "image"),
+    ("Image", "create_edit"): (0, "image"),
+}
