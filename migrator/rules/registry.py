@@ -94,7 +94,7 @@ RULES: tuple[RuleEntry, ...] = (
     RuleEntry("OAI601", "legacy-mock-target", f"{_O}.mock_target:LegacyMockTarget", SAFE,
               ("openai",), rf"\b(?:{_OAI_RESOURCES}|{_OAI_ERRORS}|{_OAI_CONFIG})\b",
               pattern=r"""['"]openai\.(?:""" + _OAI_RESOURCES + "|error|" + _OAI_CONFIG + r")\b", needle="openai."),
-    RuleEntry("OAI602", "mock-returns-dict", f"{_O}.mock_return:LegacyMockReturnValue", REPORT,
+    RuleEntry("OAI602", "mock-returns-dict", f"{_O}.mock_return:LegacyMockReturnValue", SAFE,
               ("openai",), r"return_value", pattern=r"""['"]openai\.[A-Za-z_.]+['"][\s\S]*return_value""", needle="return_value"),
     RuleEntry("OAI701", "model-id", f"{_O}.model_id:LegacyModelId", SAFE,
               ("openai",), r"\b(?:model|engine|deployment_id)\b"),
