@@ -390,13 +390,13 @@ class LegacyResponseAccess(Rule):
             self._bind(node.target, self.is_legacy(node.value), node.value)
 
     def visit_For(self, node: cst.For) -> None:
-        self._bind(node.target, self.is_legacy(node.iter) or self._is_container(node.iter))
+        self._bind(node.target, self.is_legacy(node.iter) or self._holds_legacy(node.iter))
 
     def _bind_comprehension(self, node) -> None:
         # The element of a comprehension is visited before its `for` clauses: bind their targets first.
         clause = node.for_in
         while clause is not None:
-            self._bind(clause.target, self.is_legacy(clause.iter) or self._is_container(clause.iter))
+            self._bind(clause.target, self.is_legacy(clause.iter) or self._holds_legacy(clause.iter))
             clause = clause.inner_for_in
 
     def visit_ListComp(self, node: cst.ListComp) -> None:
