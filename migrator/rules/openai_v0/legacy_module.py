@@ -7,6 +7,7 @@ import libcst as cst
 from migrator.rules.base import Invalid, Rule
 from migrator.rules.names import dotted_name
 from migrator.rules.openai_v0.catalog import LEGACY_MODULES
+from migrator.rules.openai_v0.embeddings_utils import rebuildable
 
 
 def _legacy_module(dotted: str) -> str | None:
@@ -45,7 +46,7 @@ class LegacyModule(Rule):
         "from mylib.embeddings_utils import get_embedding",
     )
     invalid = (
-        Invalid("from openai.embeddings_utils import get_embedding"),
+        Invalid("from openai.embeddings_utils import get_embedding, plot_multiclass_precision_recall"),
         Invalid("import openai.embeddings_utils"),
         Invalid("from openai.openai_object import OpenAIObject"),
         Invalid("import openai\nv = openai.embeddings_utils.cosine_similarity(a, b)"),
@@ -63,6 +64,8 @@ class LegacyModule(Rule):
             return
         base = dotted_name(node.module)
         module = _legacy_module(base)
+        if module == "embeddings_utils" and rebuildable(self.ctx, node):
+            return  # OAI105 rebuilds the helpers
         if module:
             self.report(node, f"`openai.{module}` was removed in openai 1.0: {LEGACY_MODULES[module]}")
         elif base == "openai" and not isinstance(node.names, cst.ImportStar):
