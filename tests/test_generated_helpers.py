@@ -32,7 +32,8 @@ def helpers():
 
     client = SimpleNamespace(embeddings=FakeEmbeddings())
     namespace = {"np": np, "Any": Any, "client": client}
-    exec(render("helpers/embeddings_utils.py.j2", names=NAMES, client="client", aclient="aclient", np="np"), namespace)
+    code = render("helpers/embeddings_utils.py.j2", names=NAMES, client="client", aclient="aclient", np="np")
+    exec(compile(code, "embeddings_utils_helpers.py", "exec"), namespace)  # noqa: S102 - the generated code under test
     return SimpleNamespace(client=client, **{n: namespace[n] for n in NAMES})
 
 
@@ -52,7 +53,7 @@ def test_distances_match_scipy(helpers, metric):
     assert got == pytest.approx([reference(query, r) for r in rows])
     assert all(isinstance(d, float) for d in got)
     assert math.isclose(got[2], 0, abs_tol=1e-9)
-    assert list(helpers.indices_of_nearest_neighbors_from_distances(got))[0] == 2
+    assert int(helpers.indices_of_nearest_neighbors_from_distances(got)[0]) == 2
 
 
 def test_get_embeddings_replaces_newlines_and_names_the_model(helpers):
