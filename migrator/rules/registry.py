@@ -79,6 +79,8 @@ RULES: tuple[RuleEntry, ...] = (
               ("openai",), r"\b(?:embeddings_utils|openai_object|api_resources|datalib|wandb_logger)\b"),
     RuleEntry("OAI105", "embeddings-utils-helper", f"{_O}.embeddings_utils:EmbeddingsUtilsHelper", SAFE,
               ("openai",), r"\bembeddings_utils\b"),
+    RuleEntry("OAI106", "openai-object", f"{_O}.openai_object:LegacyOpenAIObject", SAFE,
+              ("openai",), r"\bopenai_object\b"),
     RuleEntry("OAI201", "legacy-config-global", f"{_O}.config_global:LegacyConfigGlobal", SAFE,
               ("openai",), r"\b(?:api_key|api_base|api_type|api_version|organization)\b"),
     RuleEntry("OAI202", "removed-config-global", f"{_O}.removed_config:RemovedConfigGlobal", REPORT,

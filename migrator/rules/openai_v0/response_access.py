@@ -141,6 +141,12 @@ class LegacyResponseAccess(Rule):
             "flags = r.results[0].categories\nfor name, hit in flags.to_dict().items():\n    print(name, hit)\n"
             "json.dump(r.to_dict(), f, indent=2)\nMsg(**r.results[0].to_dict())",
         ),
+        Invalid(
+            "import openai\nfrom openai.openai_object import OpenAIObject\nopenai.Model.list()\n"
+            "def text(resp: OpenAIObject):\n    return resp['choices'][0]['text']",
+            fixed="from openai import OpenAI, BaseModel as OpenAIObject\n\nclient = OpenAI()\nclient.models.list()\n"
+            "def text(resp: OpenAIObject):\n    return resp.choices[0].text",
+        ),
         Invalid("import openai\nopenai.Model.list()\ndef show(resp):\n    print(resp['choices'][0]['message']['content'])"),
         Invalid(
             "import openai\nasync def f():\n    r = await openai.ChatCompletion.acreate(model='m', messages=[])\n"
@@ -333,6 +339,10 @@ class LegacyResponseAccess(Rule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.defs.append(node.name.value)
+        for param in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
+            hint = param.annotation.annotation if param.annotation is not None else None
+            if hint is not None and self.ctx.resolve(hint) == "openai.openai_object.OpenAIObject":
+                self._scope_names(self.ctx.scope).add(param.name.value)  # typed as a v0 response
         module = self._module()
         if module is None:
             return
