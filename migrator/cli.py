@@ -70,6 +70,7 @@ class Settings:
         )
         self.paths = list(paths) or ["."]
         self.fix_flags = fix_flags
+        self.plan: list[str] = []  # client plan lines (issue 9), filled by _fix_run
 
     def codes_for(self, path: str) -> tuple[str, ...]:
         ignored = self.config.ignored_for(path)
@@ -159,7 +160,7 @@ def scan(paths, output_format, quiet, exit_zero, verbose, **options) -> None:
     sys.exit(0 if exit_zero and code == 1 else code)
 
 
-def _fix_run(paths, options):
+def _fix_run(paths, options, explain_plan=False):
     from migrator.engine.fixer import fix_paths
 
     jobs = options.pop("jobs")
@@ -170,7 +171,13 @@ def _fix_run(paths, options):
 
     settings = Settings(paths, **options, **fix_flags)
     found = discover(settings.paths, settings.discovery)
-    results = fix_paths(found.files, settings.codes, settings.fix_options(), jobs, codes_for=settings.codes_for)
+    # Whole-program client planning (issue 9): a first pass over all files, then every file is fixed with it.
+    from migrator.engine.project import plan_run
+
+    fix_options, settings.plan = plan_run(found.files, settings.codes, settings.fix_options())
+    if explain_plan:
+        return found, [], settings
+    results = fix_paths(found.files, settings.codes, fix_options, jobs, codes_for=settings.codes_for)
     return found, list(with_progress(results, len(found.files), "Migrating", enabled=True)), settings
 
 
@@ -220,7 +227,8 @@ def diff(paths, **options) -> None:
 @fix_options
 @click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when anything was rewritten (for pre-commit).")
 @click.option("-i", "--interactive", is_flag=True, help="Show each file's diff and ask before writing it (terminal only).")
-def apply(paths, interactive, **options) -> None:
+@click.option("--explain-plan", is_flag=True, help="Print the client plan of each module (and why), write nothing.")
+def apply(paths, interactive, explain_plan, **options) -> None:
     """Rewrite legacy code in place, then list what still needs a human.
 
     Exit status: 0 nothing legacy remains, 1 findings remain, 2 usage error or a file that failed.
@@ -232,7 +240,15 @@ def apply(paths, interactive, **options) -> None:
     exit_zero, on_fix = options["exit_zero"], options["exit_non_zero_on_fix"]
     if interactive and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise click.UsageError("--interactive needs a terminal; use `migrate diff` to review changes in a pipe")
-    found, results, settings = _fix_run(paths, options)
+    found, results, settings = _fix_run(paths, options, explain_plan)
+    if settings.plan:
+        click.echo("Client plan (per module calling the v0 API):")
+        for line in settings.plan:
+            click.echo(f"  {line}")
+    if explain_plan:
+        for path, reason in found.errors:
+            click.echo(f"{click.style('error', fg='red', bold=True)}: {path}: {reason}", err=True)
+        sys.exit(2 if found.errors else 0)
     quit_rest = False
     errors = list(found.errors)
     fixed = files = 0

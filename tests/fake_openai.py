@@ -89,8 +89,24 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._error(404, f"no route {path}")
 
+    def _settings(self) -> str:
+        """What the request says about the caller's configuration, echoed in replies so that a migration
+        that drops it (organization, Azure api-version) changes the program's output."""
+        parts = []
+        organization = self.headers.get("OpenAI-Organization")
+        if organization:
+            parts.append(f"org={organization}")
+        version = re.search(r"[?&]api-version=([^&]+)", self.path)
+        if version:
+            parts.append(f"api-version={version.group(1)}")
+        return f" [{' '.join(parts)}]" if parts else ""
+
     def do_POST(self) -> None:
         path, deployment = self._route()
+        if not (self.headers.get("Authorization", "").removeprefix("Bearer ").strip() not in ("", "None")
+                or self.headers.get("api-key")):
+            self._error(401, "no API key")  # what api.openai.com answers (v0 sent 'Bearer None' or nothing)
+            return
         body = self._body()
         model = deployment or body.get("model") or ""
         status = re.match(r"^error-(\d{3})$", model)
@@ -112,7 +128,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _chat(self, body: dict, model: str) -> None:
         messages = body.get("messages", [])
-        content = _reply(messages)
+        content = _reply(messages) + self._settings()
         n = int(body.get("n") or 1)
         message: dict = {"role": "assistant", "content": content}
         finish = "stop"

@@ -195,13 +195,6 @@ def fix_paths(
 ) -> Iterator[FileFix]:
     """:func:`fix_file` over many files, in a process pool when there are several; in path order.
     ``codes_for(path)``, when given, narrows the rules per file (per-file-ignores)."""
-    # Whole-program planning (issue 9): facts about every module first, then each file is fixed with them.
-    if options.project is EMPTY and paths:
-        from dataclasses import replace
-
-        from migrator.engine.project import build_project
-
-        options = replace(options, project=build_project(paths, codes))
     jobs = min(jobs or default_jobs(), len(paths))
     per_file = [(path, tuple(codes_for(path)) if codes_for else tuple(codes)) for path in paths]
     if jobs <= 1:

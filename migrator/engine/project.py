@@ -19,7 +19,7 @@ from migrator.engine.prefilter import prefilter_for
 from migrator.engine.source import SourceError, read_source
 from migrator.rules.project import ProjectView
 
-__all__ = ["build_project", "module_name"]
+__all__ = ["build_project", "module_name", "plan_run"]
 
 
 def module_name(path: str) -> tuple[str, str]:
@@ -73,9 +73,18 @@ def build_project(
     roots: dict[str, str] = {}  # path -> root directory
     for path in python:
         names[path], roots[path] = module_name(path)
-    by_module = {m: p for p, m in names.items()}
     texts: dict[str, str] = {}
     unseen: list[str] = []
+    # Separate programs in one run may both have a `main`: such files are planned from themselves alone.
+    claims: dict[str, list[str]] = {}
+    for path, name in names.items():
+        claims.setdefault(name, []).append(path)
+    for name, paths in claims.items():
+        if len(paths) > 1:
+            unseen.append(f"module name {name} is used by {len(paths)} files: imports of it are not followed")
+            for number, path in enumerate(sorted(paths), start=1):
+                names[path] = f"{name}@{number}"  # not a Python name: nothing resolves to it by accident
+    by_module = {m: p for p, m in names.items()}
 
     def text_of(path: str) -> str | None:
         if path not in texts:
@@ -174,6 +183,11 @@ def combine(summaries: Iterable, names: dict[str, str], complete: bool, unseen: 
     exports: list[tuple[str, str, str]] = []
     stars: list[tuple[str, str]] = []
     for summary in summaries:
+        # A submodule's import first imports its packages: pkg/__init__.py runs before pkg.mod.
+        parts = summary.module.split(".")
+        for depth in range(1, len(parts)):
+            if ".".join(parts[:depth]) in known:
+                imports.add((summary.module, ".".join(parts[:depth])))
         for imported in summary.imports:
             target = imported if imported in known else imported.rpartition(".")[0]
             if target in known and target != summary.module:
@@ -258,6 +272,7 @@ def combine(summaries: Iterable, names: dict[str, str], complete: bool, unseen: 
         response_parameters=tuple(sorted(receiving)),
         v0_calls=v0_calls,
         unseen=tuple(unseen),
+        dual_sdk=tuple(s.module for s in summaries if s.dual_sdk),
     )
 
 
@@ -269,3 +284,23 @@ def _argument(args: tuple, index: int, name: str):
         if key == index or key == name:
             return origin
     return None
+
+
+def plan_run(files: Sequence[str], codes: Sequence[str], options):
+    """``options`` (FixOptions) with the whole program's view, and the client plan of each module as
+    lines for the user (``path: plan: reason``)."""
+    from dataclasses import replace
+
+    from migrator.rules.openai_v0.planning import plan_lines
+    from migrator.targets import TargetError, parse_target
+
+    view = build_project(files, codes)
+    provider = None
+    if options.target:
+        try:
+            target = parse_target(options.target)
+        except TargetError:
+            target = None
+        if target is not None and target.provider.kind == "api" and target.provider.name != "openai":
+            provider = target.provider.name
+    return replace(options, project=view), plan_lines(view, options.client_style, provider)

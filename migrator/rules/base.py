@@ -156,6 +156,8 @@ class RuleContext:
 
     def add(self, code: str, node: cst.CSTNode, message: str, fix: FixSafety, plan: Fix | None = None) -> None:
         where = self.position(node)
+        if code.startswith("OAI") and self._in_legacy_branch(where.start.line):
+            return  # the legacy branch of a both-SDKs guard never runs under the current SDK: left as it is
         if plan is not None and (fix is not FixSafety.REPORT or plan.annotation):
             self.fixes[len(self.findings)] = plan
         self.findings.append(
@@ -171,6 +173,15 @@ class RuleContext:
                 statement_line=self.position(self.statements[-1]).start.line if self.statements else where.start.line,
             )
         )
+
+
+    def _in_legacy_branch(self, line: int) -> bool:
+        def ranges() -> list[tuple[int, int]]:
+            from migrator.rules.openai_v0.dual_sdk import legacy_branches
+
+            return [(self.position(b).start.line, self.position(b).end.line) for b in legacy_branches(self.module)]
+
+        return any(start <= line <= end for start, end in self.cached(("legacy_branches",), ranges))
 
 
 _MOCK_CALLEES = ("patch", "patch.object", "patch.dict", "patch.multiple", "setattr", "delattr")

@@ -53,6 +53,7 @@ class ProjectView:
     response_parameters: tuple[tuple[str, str], ...] = ()  # (function qualname, parameter) always a response
     v0_calls: tuple[tuple[str, bool, bool], ...] = ()  # (module, has sync v0 calls, has async v0 calls)
     unseen: tuple[str, ...] = ()  # what the view could not see (said in plans made from it)
+    dual_sdk: tuple[str, ...] = ()  # modules with a both-SDKs guard (their legacy branch is left alone)
 
     # -- modules ----------------------------------------------------------------------------------
     @cached_property

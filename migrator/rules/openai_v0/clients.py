@@ -17,7 +17,12 @@ from migrator.rules.base import Fix, RuleContext
 from migrator.rules.names import string_value
 from migrator.rules.options import run_target
 from migrator.targets.registry import Provider
+from migrator.rules.openai_v0.dual_sdk import legacy_branches
+from migrator.rules.openai_v0.planning import MODULE, decide
+from migrator.rules.openai_v0.program import changes_env
+from migrator.rules.project import ConfigSite
 from migrator.targets.render import client_class, client_code
+from migrator.templating import render
 
 
 # v0 global -> constructor argument (plain client, Azure client)
@@ -53,6 +58,9 @@ class ClientPlan:
     needs_sync: bool = False
     needs_async: bool = False
     provider: Provider | None = None  # another provider's client, rendered from templates/clients
+    reason: str = ""  # why this plan (printed by `migrate apply` and --explain-plan)
+    lazy_async: bool = False  # module style with async calls: a lazily built AsyncOpenAI (see planning.py)
+    azure_possible: bool = False  # some configuration in reach assigns openai.api_type
     _reads: set[str] | None = None
 
     # -- queries used by rules -------------------------------------------------------------------
@@ -63,16 +71,42 @@ class ClientPlan:
         else:
             self.needs_sync = True
         fix.edit(self.ctx.module, self.module_edit)
-        fix.add_import("openai", self.class_name(is_async))
+        self._import_class(self.sdk_class(is_async), fix)
         if self.provider is not None:
             fix.add_import("os")
         return cst.Name(self.async_name if is_async else self.sync_name)
 
-    def class_name(self, is_async: bool) -> str:
+    def lazy_async_expr(self, fix: Fix) -> cst.BaseExpression:
+        """``aclient()``: the async client for the configuration as it is at the call (module style)."""
+        self.lazy_async = True
+        fix.edit(self.ctx.module, self.module_edit)
+        fix.add_import("openai")
+        self._import_class("AsyncOpenAI", fix)
+        if self.azure_possible:
+            self._import_class("AsyncAzureOpenAI", fix)
+        return cst.Call(cst.Name(self.async_name))
+
+    def _import_class(self, name: str, fix: Fix) -> None:
+        local = self.local_class(name)
+        fix.add_import("openai", name, local if local != name else None)
+
+    def sdk_class(self, is_async: bool) -> str:
         if self.provider is not None:
             return client_class(self.provider, is_async)
         base = "AzureOpenAI" if self.azure else "OpenAI"
         return f"Async{base}" if is_async else base
+
+    def class_name(self, is_async: bool) -> str:
+        """The class as this module names it (aliased when the module binds the name to something else)."""
+        return self.local_class(self.sdk_class(is_async))
+
+    def local_class(self, name: str) -> str:
+        """``OpenAI``, or ``OpenAIClient`` when ``OpenAI`` is already another thing (LangChain's, ...)."""
+        root = self.ctx.index.root
+        bound = root.imports.get(name)
+        if (bound is not None and bound != f"openai.{name}") or (bound is None and name in root.locals):
+            return f"{name}Client"
+        return name
 
     def moves(self, name: str) -> bool:
         """Whether the assignment of ``openai.<name>`` moves into the constructor (and is removed)."""
@@ -139,6 +173,8 @@ class ClientPlan:
         """Insert the clients after the last top-level configuration assignment (replacing it when its
         value moved into the constructor) or, with no configuration, after the imports."""
         assert isinstance(module, cst.Module)
+        if self.lazy_async:
+            return self._insert_helper(module)
         clients = self._statements()
         if not clients:
             return module
@@ -164,6 +200,12 @@ class ClientPlan:
         else:
             clients[0] = clients[0].with_changes(leading_lines=[cst.EmptyLine()])
             insert_at = _after_imports(self.ctx.module)
+        # After everything the clients' arguments may depend on: load_dotenv(), os.environ changes.
+        env = [i for i, stmt in enumerate(original) if changes_env(stmt)]
+        if env and env[-1] >= insert_at:
+            insert_at = env[-1] + 1
+            if not config_positions or id(original[max(config_positions)]) not in moved_ids:
+                clients[0] = clients[0].with_changes(leading_lines=[cst.EmptyLine()])
         new_body: list[cst.BaseStatement] = []
         for index, stmt in enumerate(body):
             if index == insert_at:
@@ -175,10 +217,26 @@ class ClientPlan:
         return module.with_changes(body=_separate_definitions(new_body, clients[-1]))
 
 
+    def _insert_helper(self, module: cst.Module) -> cst.Module:
+        """Insert the lazy async client function after the imports (it reads openai.* when called)."""
+        code = render("clients/lazy_async.py.j2", function=self.async_name, store=f"_{self.async_name}_by_config",
+                      cls=self.local_class("AsyncOpenAI"), azure_cls=self.local_class("AsyncAzureOpenAI"),
+                      azure=self.azure_possible)
+        helper = list(cst.parse_module(code).body)
+        helper[0] = helper[0].with_changes(leading_lines=[cst.EmptyLine()])
+        helper[1] = helper[1].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+        insert_at = _after_imports(self.ctx.module)
+        body = list(module.body)
+        new_body = [*body[:insert_at], *helper, *body[insert_at:]]
+        return module.with_changes(body=_separate_definitions(new_body, helper[-1]))
+
+
 def _separate_definitions(body: list[cst.BaseStatement], last_client: cst.BaseStatement) -> list[cst.BaseStatement]:
     """Two blank lines between the inserted clients and a following def or class, as black wants."""
     index = next(i for i, s in enumerate(body) if s is last_client)
-    if index + 1 < len(body) and isinstance(body[index + 1], (cst.FunctionDef, cst.ClassDef)):
+    if index + 1 < len(body) and (
+        isinstance(body[index + 1], (cst.FunctionDef, cst.ClassDef)) or isinstance(last_client, cst.FunctionDef)
+    ):
         following = body[index + 1]
         blank = sum(1 for line in following.leading_lines if line.comment is None)
         if blank < 2:
@@ -257,6 +315,16 @@ def client_plan(ctx: RuleContext) -> ClientPlan:
     return ctx.cached(("client_plan",), lambda: _make_plan(ctx))
 
 
+def _own_sites(ctx: RuleContext) -> tuple[ConfigSite, ...]:
+    """This file's configuration sites, from the project view or (file unknown to it) from the file."""
+    module = ctx.project.module_of(ctx.path)
+    if module is not None:
+        return ctx.project.config_sites(module)
+    from migrator.rules.openai_v0.program import summarise
+
+    return tuple(summarise(ctx.path, "__main__", ctx.module).config)
+
+
 def _make_plan(ctx: RuleContext) -> ClientPlan:
     plan = ClientPlan(ctx=ctx, style=ctx.options.client_style)
     plan.sync_name = _unique(ctx, "client", "openai_client")
@@ -274,13 +342,24 @@ def _make_plan(ctx: RuleContext) -> ClientPlan:
                 if name in CONSTRUCTOR_ARGS or name == "api_type":
                     plan.config[name] = ConfigAssignment(stmt, name, small.value)
     target = run_target(ctx)
-    if target is not None and target.provider.kind == "api" and target.provider.name != "openai":
+    other = target is not None and target.provider.kind == "api" and target.provider.name != "openai"
+    view = ctx.project
+    module = view.module_of(ctx.path)
+    own = _own_sites(ctx)
+    dual = ctx.cached(("legacy_branches_exist",), lambda: bool(legacy_branches(ctx.module)))
+    decision = decide(view, module, own, plan.style, target.provider.name if other and target else None, dual)
+    plan.style, plan.reason = decision.style, decision.reason
+    foreign = view.foreign_config(module) if module is not None else ()
+    plan.azure_possible = any(s.name == "api_type" for s in (*own, *foreign))
+    if other and target is not None:
         plan.provider = target.provider
         return plan
     api_type = plan.config.get("api_type")
     if api_type is not None:
         value = string_value(api_type.value)
-        if value is None:
+        if value is None and plan.style == MODULE:
+            pass  # the module-level client reads openai.api_type when it is first used, as v0 did
+        elif value is None:
             plan.blocked = "`openai.api_type` is computed at run time; choose OpenAI or AzureOpenAI by hand"
         elif value.lower() in AZURE_TYPES:
             plan.azure = True

@@ -11,6 +11,24 @@ from migrator.rules.openai_v0.clients import AZURE_TYPES, OPENAI_TYPES, client_p
 from migrator.rules.types import FixSafety
 
 
+def _with_trailing_slash(value: cst.CSTNode) -> cst.CSTNode:
+    """The module-level client joins request paths to ``openai.base_url`` as written (checked in openai
+    3.57: ``http://h/v1`` + ``chat/completions`` -> ``http://h/v1chat/completions``), while v0 added the
+    slash itself: the value must end with one."""
+    if isinstance(value, cst.SimpleString):
+        text = string_value(value)
+        if text is None or text.endswith("/") or "\\" in value.value:
+            return value
+        return value.with_changes(value=value.value[: len(value.prefix) + len(value.quote)] + text + "/" + value.quote)
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.right, cst.SimpleString):
+        right = _with_trailing_slash(value.right)
+        if right is not value.right:
+            return value.with_changes(right=right)
+    inner = value if isinstance(value, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)) else cst.parse_expression(
+        f"({cst.Module([]).code_for_node(value)})")
+    return cst.parse_expression(f'{cst.Module([]).code_for_node(inner)}.rstrip("/") + "/"')
+
+
 class LegacyConfigGlobal(Rule):
     """## What it does
     Finds `openai.api_key`, `openai.api_base`, `openai.organization`, `openai.api_version` and
@@ -63,6 +81,14 @@ class LegacyConfigGlobal(Rule):
         self.sites: list[tuple[cst.Attribute, str, bool]] = []
         self.assigned: set[int] = set()
         self.legacy_seen = False
+        self.block_of: dict[int, int] = {}  # id(assigned attribute) -> id(the clause it stands in)
+        self.azure_blocks: set[int] = set()  # clauses that assign openai.api_type = "azure"/"azure_ad"
+        self.values: dict[int, cst.BaseExpression] = {}  # id(assigned attribute) -> value
+        self.statement_of: dict[int, cst.CSTNode] = {}
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self.values[id(target.target)] = node.value
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
         self.assigned.add(id(node.target))
@@ -83,6 +109,21 @@ class LegacyConfigGlobal(Rule):
         name = qualname[len("openai."):]
         if name in CONFIG_WITH_EQUIVALENT:
             self.sites.append((node, name, id(node) in self.assigned))
+            if id(node) in self.assigned:
+                clause = self.ctx.statements[-2] if len(self.ctx.statements) >= 2 else self.ctx.module
+                self.block_of[id(node)] = id(clause)
+                if self.ctx.statements:
+                    self.statement_of[id(node)] = self.ctx.statements[-1]
+                value = string_value(self.values[id(node)]) if id(node) in self.values else None
+                if name == "api_type" and value is not None and value.lower() in AZURE_TYPES:
+                    self.azure_blocks.add(id(clause))
+
+    def _current(self, plan, node: cst.Attribute, name: str) -> str:
+        """Today's module attribute for ``openai.<name>`` here: ``azure_endpoint`` for an api_base set
+        next to ``api_type = "azure"`` (a branch that chooses Azure at run time)."""
+        if name == "api_base" and self.block_of.get(id(node)) in self.azure_blocks:
+            return "azure_endpoint"
+        return plan.current_global(name)
 
     def leave_Module(self, original_node: cst.Module) -> None:
         plan = client_plan(self.ctx)
@@ -91,6 +132,8 @@ class LegacyConfigGlobal(Rule):
             if not (self.legacy_seen or name == "api_base"):
                 continue
             target = CONFIG_WITH_EQUIVALENT[name]
+            if plan.style == "module" and name in ("api_key", "organization", "api_version") and not plan.blocked:
+                continue  # the module-level client reads these very globals: nothing to change
             if not assigned:
                 fix = None
                 if name == "api_base" and plan.current_global(name) != name:
@@ -107,12 +150,16 @@ class LegacyConfigGlobal(Rule):
             if id(node) in top_level and plan.moves(name):
                 fix = Fix().edit(self.ctx.module, plan.module_edit).remove_import("openai")
             elif name == "api_base":
-                fix = Fix().edit(node, lambda n, new=plan.current_global(name): n.with_changes(attr=cst.Name(new)))
-            elif name == "api_type" and id(node) in top_level:
-                value = string_value(plan.config["api_type"].value)
+                current = self._current(plan, node, name)
+                fix = Fix().edit(node, lambda n, new=current: n.with_changes(attr=cst.Name(new)))
+                value = self.values.get(id(node))
+                if current == "base_url" and value is not None:
+                    fix.edit(value, _with_trailing_slash)
+            elif name == "api_type" and (id(node) in top_level or plan.style == "module") and id(node) in self.values:
+                value = string_value(self.values[id(node)])
                 normal = "azure" if value in AZURE_TYPES else "openai" if value in OPENAI_TYPES else None
                 if normal and normal != value:
-                    statement = plan.config["api_type"].statement.body[0]
-                    fix = Fix().edit(statement, lambda s, v=normal: s.with_changes(value=cst.SimpleString(repr(v))))
+                    literal = self.values[id(node)]
+                    fix = Fix().replace(literal, cst.SimpleString(repr(normal)))
             where = target if " " in target else f"`{target}=` of the client"
             self.report(node, f"`openai.{name}` configured the v0 module; pass it as {where}", plan=fix)

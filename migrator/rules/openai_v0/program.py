@@ -17,6 +17,7 @@ import libcst as cst
 from migrator.rules.base import RuleContext, callee_name
 from migrator.rules.names import dotted_name, string_value
 from migrator.rules.openai_v0.catalog import current_method, legacy_call
+from migrator.rules.openai_v0.dual_sdk import legacy_branches
 from migrator.rules.project import BRANCH, FUNCTION, METHOD, TOP, ConfigSite
 
 CONFIG_NAMES = frozenset({"api_key", "api_base", "organization", "api_version", "api_type"})
@@ -44,6 +45,7 @@ class ModuleSummary:
     returns: dict[str, list[Origin]] = field(default_factory=dict)  # function qualname -> origins of returns
     call_sites: list[tuple[str, tuple[tuple[int | str, Origin], ...]]] = field(default_factory=list)
     escapes: set[str] = field(default_factory=set)  # project functions used as values (callers unknown)
+    dual_sdk: bool = False  # has a both-SDKs guard whose legacy branch is left alone
 
 
 def absolute_module(module: str, is_package: bool, relative: int, name: str) -> str:
@@ -70,8 +72,14 @@ class _Summariser(cst.CSTVisitor):
         self.env_changed: set[str] = set()  # scopes ('' = top level) where the environment changed so far
         self.callees: set[int] = set()
         self.saved_depth: list[int] = []
+        self.skip: set[int] = set()
         # A function body runs after the module's top level: a load_dotenv() there counts wherever it is.
-        self.dotenv_anywhere = any(_changes_env(stmt) for stmt in ctx.module.body)
+        self.dotenv_anywhere = any(changes_env(stmt) for stmt in ctx.module.body)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if id(node) in self.skip:
+            return False  # a legacy branch of a both-SDKs guard: never runs under the current SDK
+        return super().on_visit(node)
 
     # -- names ----------------------------------------------------------------------------------
     def _qualify(self, qualname: str | None) -> str | None:
@@ -293,7 +301,7 @@ class _Summariser(cst.CSTVisitor):
         origins.append(self.origin(node.value))
 
 
-def _changes_env(stmt: cst.CSTNode) -> bool:
+def changes_env(stmt: cst.CSTNode) -> bool:
     """A top-level ``load_dotenv(...)``, ``os.environ[...] = ...`` or ``os.environ.update(...)`` line."""
     if not isinstance(stmt, cst.SimpleStatementLine):
         return False
@@ -347,6 +355,9 @@ def summarise(
         _ProjectContext(path, module, module_name, is_package, through) if through is not None else RuleContext(path, module)
     )
     visitor = _Summariser(ctx, summary, is_package=is_package)
+    branches = legacy_branches(module)
+    visitor.skip = {id(b) for b in branches}
+    summary.dual_sdk = bool(branches)
     # The ScopeTracker's bookkeeping that `ctx.reference` needs: labels (attribute names, keywords, defs).
     module.visit(_Labels(ctx))
     module.visit(visitor)

@@ -67,10 +67,12 @@ def client_call_plan(ctx, node: cst.Call, resource: str, method: str) -> Fix | N
         return None
     path, is_async = target
     plan = client_plan(ctx)
-    if plan.blocked or (plan.style == "module" and is_async) or not _arguments_carry_over(node):
+    if plan.blocked or not _arguments_carry_over(node):
         return None
     fix = Fix()
-    if plan.style == "module":
+    if plan.style == "module" and is_async:
+        root = plan.lazy_async_expr(fix)  # there is no async module-level client
+    elif plan.style == "module":
         root = _openai_base(ctx, node.func, fix)
     else:
         root = plan.client_expr(is_async, fix)

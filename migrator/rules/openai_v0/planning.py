@@ -1,0 +1,119 @@
+"""Which client a module's v0 calls move to, and why: the whole-program client plan.
+
+The rule: the migrated program uses the same configuration, taken at the same moment, as the original.
+v0 read ``openai.api_key``/``api_base``/``organization``/``api_type``/``api_version`` at every call, so:
+
+- configuration only at the top of the module itself (and nothing else in the program that shares it)
+  -> a client built once, right after it, with the values as constructor arguments;
+- configuration assigned at run time (in a function, a method, a branch), in another module of the
+  program, or shared with other calling modules -> the current SDK's module-level client
+  (``openai.chat.completions.create``), which reads ``openai.api_key``, ``openai.base_url`` and
+  ``openai.organization`` at every request; the assignments stay, with today's names. Async calls, which
+  have no module-level client, go through a small lazily built ``AsyncOpenAI`` that is rebuilt whenever
+  that configuration changed.
+
+:func:`decide` is pure (plain data in, plain data out) so that ``migrate apply`` can print the plan of every
+module from the :class:`ProjectView` alone, without re-running the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from migrator.rules.project import TOP, ConfigSite, ProjectView
+
+CLIENT = "client"
+MODULE = "module"
+
+# v0 read these environment variables itself; the current SDK reads other names (or none).
+OLD_ENVIRONMENT = {
+    "OPENAI_API_BASE": "OPENAI_BASE_URL",
+    "OPENAI_ORGANIZATION": "OPENAI_ORG_ID",
+    "OPENAI_API_TYPE": "OPENAI_API_TYPE (only for the module-level client; 'open_ai' is no longer a valid value)",
+    "OPENAI_API_VERSION": "OPENAI_API_VERSION (Azure clients)",
+    "OPENAI_API_KEY_PATH": "nothing: read the file yourself and pass api_key=",
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A module's client plan: ``style`` is CLIENT (a client object) or MODULE (the SDK's module client)."""
+
+    style: str
+    reason: str
+
+
+def _where(site: ConfigSite) -> str:
+    if site.scope:
+        return f"in {site.scope.rsplit('.', 2)[-2] + '.' if site.where == 'method' else ''}{site.scope.rsplit('.', 1)[-1]}()"
+    return "under a branch" if site.where != TOP else "at the top"
+
+
+def connected(view: ProjectView, a: str, b: str) -> bool:
+    """Whether modules ``a`` and ``b`` are linked by imports (either way, through any modules)."""
+    if a == b:
+        return True
+    links: dict[str, set[str]] = {}
+    for x, y in view.imports:
+        links.setdefault(x, set()).add(y)
+        links.setdefault(y, set()).add(x)
+    seen, todo = {a}, [a]
+    while todo:
+        for nxt in links.get(todo.pop(), ()):
+            if nxt == b:
+                return True
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return False
+
+
+def decide(
+    view: ProjectView,
+    module: str | None,
+    own: Sequence[ConfigSite],
+    requested_style: str = CLIENT,
+    provider: str | None = None,
+    dual_sdk: bool = False,
+) -> Decision:
+    """The plan of ``module`` (None: unknown to the view) whose own configuration sites are ``own``;
+    ``dual_sdk``: the module guards code for both SDK generations."""
+    if dual_sdk:
+        return Decision(MODULE, "it supports both SDK generations: the legacy branch of its guard is left as it "
+                                "is, the configuration stays on the openai module")
+    if requested_style == MODULE:
+        return Decision(MODULE, "--client-style module: the SDK's module-level client reads openai.* at each request")
+    if provider is not None:
+        return Decision(CLIENT, f"--target {provider}: the provider's client replaces the v0 configuration")
+    dynamic = [s for s in own if s.where != TOP]
+    if dynamic:
+        site = dynamic[0]
+        return Decision(MODULE, f"`openai.{site.name}` is assigned at run time ({_where(site)}, line {site.line}): "
+                                "the module-level client reads it at each request, as v0 did")
+    foreign = [s for s in view.foreign_config(module) if connected(view, module, s.module)] if module else []
+    if foreign:
+        site = foreign[0]
+        return Decision(MODULE, f"`openai.{site.name}` is assigned in module {site.module} ({_where(site)}, line "
+                                f"{site.line}): the module-level client reads it at each request, as v0 did")
+    if own and module:
+        sharing = [m for m in view.calling_modules() if m != module and connected(view, module, m)]
+        if sharing:
+            return Decision(MODULE, f"its configuration is also used by {', '.join(sharing)}: the module-level "
+                                    "client keeps one configuration for all of them, as v0 did")
+    unseen = "" if view.complete else " (single-file run: configuration in other modules not seen)"
+    if own:
+        return Decision(CLIENT, f"configuration only at the top of the module: constructor arguments{unseen}")
+    return Decision(CLIENT, f"no configuration in the program: the client reads OPENAI_API_KEY{unseen}")
+
+
+def plan_lines(view: ProjectView, requested_style: str = CLIENT, provider: str | None = None) -> list[str]:
+    """One line per module that calls the v0 API: ``path: plan: reason``, then what the view could not see."""
+    paths = {module: path for path, module in view.modules}
+    lines = []
+    for module in sorted({*view.calling_modules(), *view.dual_sdk}):
+        decision = decide(view, module, view.config_sites(module), requested_style, provider, module in view.dual_sdk)
+        what = "module-level client" if decision.style == MODULE else "client object"
+        lines.append(f"{paths.get(module, module)}: {what}: {decision.reason}")
+    lines.extend(f"not seen: {note}" for note in view.unseen)
+    return lines
