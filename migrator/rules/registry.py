@@ -94,7 +94,9 @@ RULES: tuple[RuleEntry, ...] = (
     RuleEntry("OAI401", "legacy-call-argument", f"{_O}.call_argument:LegacyCallArgument", SAFE,
               ("openai",), rf"\b(?:{_OAI_RESOURCES})\b"),
     RuleEntry("OAI501", "legacy-response-access", f"{_O}.response_access:LegacyResponseAccess", SAFE,
-              ("openai",), rf"\b(?:{_OAI_RESOURCES})\b"),
+              ("openai",), rf"\b(?:{_OAI_RESOURCES})\b",
+              # A module that only receives responses from another one (no openai import) reads them here:
+              pattern=r"""(?:\[\s*|\.get\(\s*)['"](?:choices|data|usage|results)['"]"""),
     RuleEntry("OAI601", "legacy-mock-target", f"{_O}.mock_target:LegacyMockTarget", SAFE,
               ("openai",), rf"\b(?:{_OAI_RESOURCES}|{_OAI_ERRORS}|{_OAI_CONFIG})\b",
               pattern=r"""['"]openai\.(?:""" + _OAI_RESOURCES + "|error|" + _OAI_CONFIG + r")\b", needle="openai."),
