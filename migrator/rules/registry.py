@@ -27,6 +27,9 @@ _OAI_CONFIG = (
     "debug|log|verify_ssl_certs|app_info|ca_bundle_path|enable_telemetry"
 )
 _OAI_ERRORS = r"error|InvalidRequestError|ServiceUnavailableError|TryAgain|PermissionError|Timeout"
+# `openai.ChatCompletion.create(...)` in a module that gets `openai` from a project module (`from .common import
+# openai`, `from helpers import *`): no import line of openai to see, so the call text alone makes it a candidate.
+_REEXPORTED_CALL = rf"\bopenai\.(?:{_OAI_RESOURCES})\b"
 _GPT2 = r"gpt2|GPT2"
 _KEY = r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}"
 # A GPT-2 family id as a whole string literal, as HF201 reads literals (raw body, no escapes).
@@ -70,7 +73,7 @@ _S = "migrator.rules.security"
 
 RULES: tuple[RuleEntry, ...] = (
     RuleEntry("OAI101", "legacy-resource-call", f"{_O}.resource_call:LegacyResourceCall", SAFE,
-              ("openai",), rf"\b(?:{_OAI_RESOURCES})\b"),
+              ("openai",), rf"\b(?:{_OAI_RESOURCES})\b", pattern=_REEXPORTED_CALL, needle="openai."),
     RuleEntry("OAI102", "removed-api", f"{_O}.removed_api:RemovedApi", REPORT,
               ("openai",), rf"\b(?:{_OAI_RESOURCES})\b"),
     RuleEntry("OAI103", "legacy-resource-as-value", f"{_O}.resource_value:LegacyResourceValue", SAFE,
@@ -92,7 +95,7 @@ RULES: tuple[RuleEntry, ...] = (
     RuleEntry("OAI303", "legacy-exception-attribute", f"{_O}.exception_attr:LegacyExceptionAttribute", SAFE,
               ("openai",), r"\b(?:http_status|user_message|json_body|http_body|headers)\b"),
     RuleEntry("OAI401", "legacy-call-argument", f"{_O}.call_argument:LegacyCallArgument", SAFE,
-              ("openai",), rf"\b(?:{_OAI_RESOURCES})\b"),
+              ("openai",), rf"\b(?:{_OAI_RESOURCES})\b", pattern=_REEXPORTED_CALL, needle="openai."),
     RuleEntry("OAI501", "legacy-response-access", f"{_O}.response_access:LegacyResponseAccess", SAFE,
               ("openai",), rf"\b(?:{_OAI_RESOURCES})\b",
               # A module that only receives responses from another one (no openai import) reads them here:

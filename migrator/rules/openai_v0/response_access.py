@@ -20,6 +20,7 @@ from migrator.rules.openai_v0.response_rewrite import (
     edit_attributes,
     edit_call_to_dict,
     edit_get_chain,
+    edit_get_part,
     edit_membership,
     edit_method_name,
     edit_receiver_to_dict,
@@ -159,6 +160,7 @@ class LegacyResponseAccess(Rule):
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.names: dict[int, set[str]] = {}  # id(scope) -> names bound to v0 values
+        self.optional: dict[int, set[str]] = {}  # the subset bound to `r.get(k, {})`: None where v0 had {}
         self.containers: dict[int, set[str]] = {}  # id(scope) -> names of lists/dicts holding v0 values
         self.attributes: set[str] = set()  # `self.last`-style attributes assigned a v0 value
         self.attribute_containers: set[str] = set()  # `self.history`-style attributes holding v0 values
@@ -240,7 +242,7 @@ class LegacyResponseAccess(Rule):
         if isinstance(root, cst.Name):
             return root.value in self._scope_names(self.ctx.scope)
         if isinstance(root, cst.Call):
-            if root.args and any(self.ctx.is_builtin(root.func, name) for name in ("max", "min", "next")):
+            if root.args and any(self._is_builtin(root.func, name) for name in ("max", "min", "next")):
                 first = root.args[0].value  # max(resp["data"], key=...): one of its elements
                 return self.is_legacy(first) or self._is_container(first) or self._holds_legacy(first)
             if isinstance(root.func, cst.Name):
@@ -279,6 +281,19 @@ class LegacyResponseAccess(Rule):
         text = dotted_name(expr) if isinstance(expr, cst.Attribute) else ""
         return bool(text) and text in self.attribute_containers
 
+    def _is_builtin(self, func: cst.BaseExpression, name: str) -> bool:
+        """``name`` is the builtin here, also in a module with star imports that do not provide it."""
+        if not isinstance(func, cst.Name) or func.value != name:
+            return False
+        if self.ctx.is_builtin(func, name):
+            return True
+        qualname = self.ctx.index.lookup(name, self.ctx.scope)
+        if qualname is None or not qualname.endswith("." + name):
+            return False  # bound in the module (or imported under that name)
+        star = qualname[: -len(name) - 1]
+        in_stars = any(star in scope.star_modules for scope in self.ctx.scopes)
+        return in_stars and self.ctx.project.resolve_export(star, name) is None
+
     def is_legacy(self, expr: cst.BaseExpression) -> bool:
         return self.base_of(expr) is not None
 
@@ -299,9 +314,9 @@ class LegacyResponseAccess(Rule):
         if isinstance(expr, (cst.ListComp, cst.GeneratorExp)):
             return self.is_legacy(expr.elt)
         if isinstance(expr, cst.Call) and expr.args and any(
-            self.ctx.is_builtin(expr.func, name) for name in ("sorted", "list", "reversed", "filter", "tuple")
+            self._is_builtin(expr.func, name) for name in ("sorted", "list", "reversed", "filter", "tuple")
         ):
-            iterable = expr.args[-1].value if self.ctx.is_builtin(expr.func, "filter") else expr.args[0].value
+            iterable = expr.args[-1].value if self._is_builtin(expr.func, "filter") else expr.args[0].value
             return self.is_legacy(iterable) or self._is_container(iterable)
         return self._is_container(expr)
 
@@ -378,7 +393,32 @@ class LegacyResponseAccess(Rule):
             self.report(node, "completion choices have `.text`; the chat call returns `.message.content`",
                         FixSafety.UNSAFE, plan)
 
+    def _part_with_empty_default(self, value: cst.BaseExpression) -> int | None:
+        """``r.get("usage", {})`` of a v0 value: how many links its base keeps (see :meth:`base_of`)."""
+        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "get"):
+            return None
+        steps = get_steps(value)
+        if steps is None or len(steps) != 1 or steps[0][1] is None or not isinstance(steps[0][1], cst.Dict):
+            return None
+        if steps[0][1].elements:
+            return None
+        keep = self.base_of(value.func.value)
+        return keep if keep is not None and convertible(value.func.value, keep) else None
+
     def visit_Assign(self, node: cst.Assign) -> None:
+        part = self._part_with_empty_default(node.value)
+        single = len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name)
+        if part is not None and single and id(node.value) not in self.done:
+            name = node.targets[0].target.value  # type: ignore[attr-defined]
+            self._claim(node.value)  # type: ignore[arg-type]
+            self._bind(node.targets[0].target, True, node.value)
+            self.optional.setdefault(id(self.ctx.scope), set()).add(name)
+            self.report(node.value, "`.get()` does not exist on current response objects; use the attribute "
+                        "(None where v0 gave the `{}` default: its later `.get()`s check for it)",
+                        plan=Fix().edit(node.value, edit_get_part(part)))
+            return
+        if single:
+            self.optional.get(id(self.ctx.scope), set()).discard(node.targets[0].target.value)  # type: ignore[attr-defined]
         legacy = self.is_legacy(node.value)
         producer = not legacy and self._wraps_legacy_method(node.value)
         for target in node.targets:
@@ -470,7 +510,7 @@ class LegacyResponseAccess(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if any(self.ctx.is_builtin(func, name) for name in _ELEMENT_CALLERS):
+        if any(self._is_builtin(func, name) for name in _ELEMENT_CALLERS):
             iterables = [a.value for a in node.args if not isinstance(a.value, cst.Lambda)]
             if any(self.is_legacy(v) or self._is_container(v) for v in iterables):
                 for arg in node.args:
@@ -503,7 +543,7 @@ class LegacyResponseAccess(Rule):
         plan = Fix().edit(first, edit_arg_to_dict(keep)) if convertible(first.value, keep) else None
         if self.ctx.resolve(func) in ("json.dumps", "json.dump"):
             self.report(node, "current responses are not JSON-serialisable dicts; dump `resp.to_dict()`", plan=plan)
-        elif self.ctx.is_builtin(func, "dict") and len(node.args) == 1:
+        elif self._is_builtin(func, "dict") and len(node.args) == 1:
             plan = Fix().edit(node, edit_call_to_dict(keep)) if plan else None
             self.report(node, "`dict(resp)` is shallow on current responses; use `resp.to_dict()`", plan=plan)
 
@@ -530,7 +570,10 @@ class LegacyResponseAccess(Rule):
             inner = inner.func.value
         if fixable and steps is not None and len(steps) == 1 and steps[0][1] is not None and not pure(base):
             fixable = string_value(steps[0][1]) == ""  # only the `or` form evaluates the receiver once
-        chain = Fix().edit(node, edit_get_chain(keep)) if fixable else None
+        root = chain_root(base)
+        optional = keep == 0 and isinstance(root, cst.Name) and base is root and root.value in self.optional.get(
+            id(self.ctx.scope), ())
+        chain = Fix().edit(node, edit_get_chain(keep, optional)) if fixable else None
         self.report(node, "`.get()` does not exist on current response objects; use attribute access", plan=chain)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:

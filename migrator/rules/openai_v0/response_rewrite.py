@@ -143,17 +143,18 @@ def pure(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name)
 
 
-def get_chain(call: cst.Call, keep: int = 0) -> cst.BaseExpression:
+def get_chain(call: cst.Call, keep: int = 0, optional_base: bool = False) -> cst.BaseExpression:
     """``.get`` chains as attributes, exactly: a missing key (``None`` now) gives the default.
 
     ``r.get("content")`` -> ``r.content``; ``r.get("content", "")`` -> ``(r.content or "")`` (a string
     field: the same thing); ``r.get("usage", {}).get("total_tokens", 0)`` ->
     ``(r.usage.total_tokens if r.usage is not None and r.usage.total_tokens is not None else 0)``.
+    ``optional_base``: the receiver itself may be None (it stood for a ``.get(k, {})`` of v0).
     """
     steps = get_steps(call)
     assert steps is not None
     base = to_attributes(get_base(call), keep)
-    checks: list[cst.BaseExpression] = []
+    checks: list[cst.BaseExpression] = [base] if optional_base else []
     current: cst.BaseExpression = base
     for key, _default in steps[:-1]:
         current = cst.Attribute(value=current, attr=cst.Name(field_name(key) or "_"))
@@ -244,10 +245,19 @@ def edit_method_name(name: str) -> Edit:
     return edit
 
 
-def edit_get_chain(keep: int) -> Edit:
+def edit_get_chain(keep: int, optional_base: bool = False) -> Edit:
     def edit(node: cst.CSTNode) -> cst.CSTNode:
         assert isinstance(node, cst.Call)
-        return get_chain(node, keep)
+        return get_chain(node, keep, optional_base)
+    return edit
+
+
+def edit_get_part(keep: int) -> Edit:
+    """``r.get("usage", {})`` bound to a name -> ``r.usage`` (the name is then None-checked where used)."""
+    def edit(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+        key = string_value(node.args[0].value) or ""
+        return cst.Attribute(value=to_attributes(node.func.value, keep), attr=cst.Name(field_name(key) or "_"))
     return edit
 
 
