@@ -136,7 +136,11 @@ class LegacyException(Rule):
             fixed="import openai as oai\ntry:\n    pass\nexcept (oai.BadRequestError, oai.NotFoundError, KeyError):\n    pass",
         ),
         Invalid("import openai, backoff\n@backoff.on_exception(backoff.expo, openai.error.RateLimitError)\ndef f(): ..."),
-        Invalid("import openai\nraise openai.error.InvalidRequestError('bad', 'model')"),
+        Invalid(
+            "import openai\nraise openai.error.InvalidRequestError('bad', 'model')",
+            fixed="import openai\nimport httpx2\n\nraise openai.BadRequestError('bad', response=httpx2.Response(400, "
+            "request=httpx2.Request(\"POST\", \"https://api.openai.com/v1\")), body={\"message\": 'bad', \"param\": 'model'})",
+        ),
         Invalid("import openai\nisinstance(e, openai.error.ServiceUnavailableError)"),
         Invalid("from openai.error import InvalidRequestError\ntry:\n    pass\nexcept InvalidRequestError:\n    pass"),
         Invalid("import openai\ntry:\n    pass\nexcept openai.InvalidRequestError:\n    pass"),
