@@ -285,6 +285,11 @@ def apply(paths, interactive, explain_plan, **options) -> None:
             if result.remaining.error:
                 errors.append((result.path, result.remaining.error))
     click.echo(f"Fixed {fixed} legacy site{'s' * (fixed != 1)} in {files} file{'s' * (files != 1)}.")
+    models = sorted(f for r in results if r.changed and not r.error for f in r.fixed if f.code == "OAI701")
+    if models:  # every model change is listed: they change what the program gets back
+        click.echo("Model changes:")
+        for finding in models:
+            click.echo(f"  {finding_line(finding)}")
     if remaining:
         click.echo(f"{len(remaining)} need{'s' * (len(remaining) == 1)} a human:")
         for finding in sorted(remaining):

@@ -72,7 +72,7 @@ def test_client_style_module(tmp_path, run_cli):
     (tmp_path / "a.py").write_text("import openai\nopenai.api_base = 'http://x/v1'\nr = openai.Completion.create(model='m', prompt='p')\n")
     assert run_cli("apply", "--client-style", "module", ".").returncode == 0
     assert (tmp_path / "a.py").read_text() == (
-        "import openai\nopenai.base_url = 'http://x/v1'\nr = openai.completions.create(model='m', prompt='p')\n"
+        "import openai\nopenai.base_url = 'http://x/v1/'\nr = openai.completions.create(model='m', prompt='p')\n"
     )
 
 

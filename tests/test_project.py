@@ -101,7 +101,7 @@ def test_exports_imports_and_star_imports(tmp_path):
     assert view.resolve_export("app.common", "openai") == "openai"
     assert view.resolve_export("main", "ask") == "app.helpers.ask"  # through `from app.helpers import *`
     assert view.resolve_export("main", "nothing") is None
-    assert view.imports_of("app.helpers") == {"app.common"}
+    assert view.imports_of("app.helpers") == {"app", "app.common"}  # a submodule imports its package first
     assert view.importers_of("app.helpers") == {"main"}
     assert view.module_of(str(tmp_path / "main.py")) == "main"
 
@@ -153,3 +153,60 @@ def test_bad_files_are_left_out_not_raised(tmp_path):
     view = build_project(paths, ALL)
     assert [s.module for s in view.config_sites()] == ["ok"]
     assert any("broken.py" in note for note in view.unseen)
+
+
+# -- client plans (migrator.rules.openai_v0.planning) ------------------------------------------------
+
+from migrator.rules.openai_v0.planning import CLIENT, MODULE, decide, plan_lines
+
+PROGRAMS = {
+    "config.py": "import openai\n\ndef setup(key):\n    openai.api_key = key\n",
+    "chat.py": "import openai\n\ndef ask():\n    return openai.ChatCompletion.create(model='m', messages=[])\n",
+    "main.py": "import config\nimport chat\nconfig.setup('k')\nchat.ask()\n",
+    "solo.py": "import openai\nopenai.api_key = 'k'\nopenai.ChatCompletion.create(model='m', messages=[])\n",
+    "runtime.py": "import openai\n\ndef go():\n    openai.api_key = 'k'\n    return openai.Embedding.create(input='x', model='m')\n",
+}
+
+
+def test_plans_follow_where_configuration_is_assigned(tmp_path):
+    view = build_project(write(tmp_path, PROGRAMS), ALL)
+    # configuration in another module of the program (connected through main's imports)
+    chat = decide(view, "chat", view.config_sites("chat"))
+    assert chat.style == MODULE and "module config" in chat.reason and "setup()" in chat.reason
+    # configuration only at the top of a module nothing else imports: constructor arguments
+    assert decide(view, "solo", view.config_sites("solo")).style == CLIENT
+    # configuration at run time in the module itself
+    runtime = decide(view, "runtime", view.config_sites("runtime"))
+    assert runtime.style == MODULE and "go()" in runtime.reason
+    # what the user asked for wins
+    assert decide(view, "solo", view.config_sites("solo"), "module").style == MODULE
+    assert decide(view, "chat", view.config_sites("chat"), provider="anthropic").style == CLIENT
+    lines = plan_lines(view)
+    assert len(lines) == 3 and all(line.startswith(str(tmp_path)) for line in lines)
+
+
+def test_a_module_whose_configuration_others_use_keeps_it_global(tmp_path):
+    files = {
+        "settings.py": "import openai\nopenai.api_key = 'k'\nopenai.Model.list()\n",
+        "worker.py": "import settings\nimport openai\nopenai.Embedding.create(input='x', model='m')\n",
+    }
+    view = build_project(write(tmp_path, files), ALL)
+    assert decide(view, "settings", view.config_sites("settings")).style == MODULE
+    assert decide(view, "worker", view.config_sites("worker")).style == MODULE
+
+
+def test_apply_explain_plan_writes_nothing(tmp_path, run_cli):
+    write(tmp_path, PROGRAMS)
+    before = {p.name: p.read_text() for p in tmp_path.glob("*.py")}
+    proc = run_cli("apply", "--explain-plan", ".")
+    assert proc.returncode == 0, proc.stderr
+    assert {p.name: p.read_text() for p in tmp_path.glob("*.py")} == before
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("Client plan")
+    assert any("chat.py: module-level client" in line for line in lines)
+    assert any("solo.py: client object" in line for line in lines)
+    assert any("OPENAI_API_BASE is no longer read" in line for line in lines)
+    proc = run_cli("apply", ".")
+    assert "Client plan" in proc.stdout and "Fixed" in proc.stdout
+    assert "openai.chat.completions.create" in (tmp_path / "chat.py").read_text()
+    assert "client = OpenAI(api_key='k')" in (tmp_path / "solo.py").read_text()

@@ -291,7 +291,7 @@ def plan_run(files: Sequence[str], codes: Sequence[str], options):
     lines for the user (``path: plan: reason``)."""
     from dataclasses import replace
 
-    from migrator.rules.openai_v0.planning import plan_lines
+    from migrator.rules.openai_v0.planning import environment_lines, plan_lines
     from migrator.targets import TargetError, parse_target
 
     view = build_project(files, codes)
@@ -303,4 +303,6 @@ def plan_run(files: Sequence[str], codes: Sequence[str], options):
             target = None
         if target is not None and target.provider.kind == "api" and target.provider.name != "openai":
             provider = target.provider.name
-    return replace(options, project=view), plan_lines(view, options.client_style, provider)
+    lines = plan_lines(view, options.client_style, provider)
+    lines.extend(f"environment: {line}" for line in environment_lines(view))
+    return replace(options, project=view), lines

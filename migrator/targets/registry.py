@@ -42,6 +42,7 @@ class TargetError(ValueError):
 class Target:
     provider: Provider
     model: str
+    model_given: bool = True  # False: the provider's default model (`--target azure` without `:MODEL`)
 
     @property
     def is_hf(self) -> bool:
@@ -58,7 +59,8 @@ def parse_target(text: str) -> Target:
     if not name or name not in PROVIDERS:
         raise TargetError(f"unknown provider {name!r} in target {text!r}; valid providers: {valid}")
     provider = PROVIDERS[name]
+    given = bool(model.strip())
     model = model.strip() or provider.chat_model
     if not model or any(c.isspace() for c in model):
         raise TargetError(f"malformed target {text!r}: expected PROVIDER[:MODEL] with one of {valid}")
-    return Target(provider, model)
+    return Target(provider, model, given)

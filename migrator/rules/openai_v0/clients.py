@@ -15,15 +15,14 @@ import libcst as cst
 
 from migrator.rules.base import Fix, RuleContext
 from migrator.rules.names import string_value
-from migrator.rules.options import run_target
-from migrator.targets.registry import Provider
 from migrator.rules.openai_v0.dual_sdk import legacy_branches
 from migrator.rules.openai_v0.planning import MODULE, decide
 from migrator.rules.openai_v0.program import changes_env
+from migrator.rules.options import run_target
 from migrator.rules.project import ConfigSite
+from migrator.targets.registry import Provider
 from migrator.targets.render import client_class, client_code
 from migrator.templating import render
-
 
 # v0 global -> constructor argument (plain client, Azure client)
 CONSTRUCTOR_ARGS = {
@@ -227,7 +226,7 @@ class ClientPlan:
         helper[1] = helper[1].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
         insert_at = _after_imports(self.ctx.module)
         body = list(module.body)
-        new_body = [*body[:insert_at], *helper, *body[insert_at:]]
+        new_body: list[cst.BaseStatement] = [*body[:insert_at], *helper, *body[insert_at:]]
         return module.with_changes(body=_separate_definitions(new_body, helper[-1]))
 
 
@@ -238,11 +237,10 @@ def _separate_definitions(body: list[cst.BaseStatement], last_client: cst.BaseSt
         isinstance(body[index + 1], (cst.FunctionDef, cst.ClassDef)) or isinstance(last_client, cst.FunctionDef)
     ):
         following = body[index + 1]
-        blank = sum(1 for line in following.leading_lines if line.comment is None)
+        lines: list[cst.EmptyLine] = list(getattr(following, "leading_lines", ()))
+        blank = sum(1 for line in lines if line.comment is None)
         if blank < 2:
-            body[index + 1] = following.with_changes(
-                leading_lines=[*(cst.EmptyLine() for _ in range(2 - blank)), *following.leading_lines]
-            )
+            body[index + 1] = following.with_changes(leading_lines=[*(cst.EmptyLine() for _ in range(2 - blank)), *lines])
     return body
 
 
@@ -325,6 +323,12 @@ def _own_sites(ctx: RuleContext) -> tuple[ConfigSite, ...]:
     return tuple(summarise(ctx.path, "__main__", ctx.module).config)
 
 
+def _configures_azure(plan: ClientPlan) -> bool:
+    api_type = plan.config.get("api_type")
+    value = string_value(api_type.value) if api_type is not None else None
+    return value is not None and value.lower() in AZURE_TYPES
+
+
 def _make_plan(ctx: RuleContext) -> ClientPlan:
     plan = ClientPlan(ctx=ctx, style=ctx.options.client_style)
     plan.sync_name = _unique(ctx, "client", "openai_client")
@@ -343,6 +347,8 @@ def _make_plan(ctx: RuleContext) -> ClientPlan:
                     plan.config[name] = ConfigAssignment(stmt, name, small.value)
     target = run_target(ctx)
     other = target is not None and target.provider.kind == "api" and target.provider.name != "openai"
+    if other and target is not None and target.provider.template == "azure" and _configures_azure(plan):
+        other = False  # the user's endpoint, key, api_version and deployments stay (issue 9)
     view = ctx.project
     module = view.module_of(ctx.path)
     own = _own_sites(ctx)

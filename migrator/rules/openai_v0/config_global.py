@@ -11,6 +11,16 @@ from migrator.rules.openai_v0.clients import AZURE_TYPES, OPENAI_TYPES, client_p
 from migrator.rules.types import FixSafety
 
 
+def _rename(new: str):
+    """An edit that renames the attribute of ``openai.<name>`` to ``new``."""
+
+    def edit(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.Attribute)
+        return node.with_changes(attr=cst.Name(new))
+
+    return edit
+
+
 def _with_trailing_slash(value: cst.CSTNode) -> cst.CSTNode:
     """The module-level client joins request paths to ``openai.base_url`` as written (checked in openai
     3.57: ``http://h/v1`` + ``chat/completions`` -> ``http://h/v1chat/completions``), while v0 added the
@@ -67,7 +77,7 @@ class LegacyConfigGlobal(Rule):
             "import openai\nopenai.api_key = key\nopenai.ChatCompletion.create(model='m', messages=[])",
             fixed="from openai import OpenAI\n\nclient = OpenAI(api_key=key)\nclient.chat.completions.create(model='m', messages=[])",
         ),
-        Invalid("import openai\nopenai.api_base = 'http://localhost:8000/v1'", fixed="import openai\nopenai.base_url = 'http://localhost:8000/v1'"),
+        Invalid("import openai\nopenai.api_base = 'http://localhost:8000/v1'", fixed="import openai\nopenai.base_url = 'http://localhost:8000/v1/'"),
         Invalid(
             "import openai\nopenai.api_type = 'azure'\nopenai.api_version = '2023-05-15'\n"
             "openai.Completion.create(engine='d', prompt='p')",
@@ -137,7 +147,7 @@ class LegacyConfigGlobal(Rule):
             if not assigned:
                 fix = None
                 if name == "api_base" and plan.current_global(name) != name:
-                    fix = Fix().edit(node, lambda n, new=plan.current_global(name): n.with_changes(attr=cst.Name(new)))
+                    fix = Fix().edit(node, _rename(plan.current_global(name)))
                 self.report(
                     node,
                     f"`openai.{name}` is read here, but clients do not use the v0 module configuration;"
@@ -151,15 +161,16 @@ class LegacyConfigGlobal(Rule):
                 fix = Fix().edit(self.ctx.module, plan.module_edit).remove_import("openai")
             elif name == "api_base":
                 current = self._current(plan, node, name)
-                fix = Fix().edit(node, lambda n, new=current: n.with_changes(attr=cst.Name(new)))
-                value = self.values.get(id(node))
-                if current == "base_url" and value is not None:
-                    fix.edit(value, _with_trailing_slash)
+                fix = Fix().edit(node, _rename(current))
+                assigned_value = self.values.get(id(node))
+                if current == "base_url" and assigned_value is not None:
+                    fix.edit(assigned_value, _with_trailing_slash)
             elif name == "api_type" and (id(node) in top_level or plan.style == "module") and id(node) in self.values:
                 value = string_value(self.values[id(node)])
                 normal = "azure" if value in AZURE_TYPES else "openai" if value in OPENAI_TYPES else None
                 if normal and normal != value:
                     literal = self.values[id(node)]
-                    fix = Fix().replace(literal, cst.SimpleString(repr(normal)))
+                    quote = literal.quote if isinstance(literal, cst.SimpleString) else "'"
+                    fix = Fix().replace(literal, cst.SimpleString(f"{quote}{normal}{quote}"))
             where = target if " " in target else f"`{target}=` of the client"
             self.report(node, f"`openai.{name}` configured the v0 module; pass it as {where}", plan=fix)

@@ -97,6 +97,8 @@ class LegacyModelId(Rule):
             return
         old = literal.raw_value
         target = run_target(self.ctx)
+        if self._azure_deployment(target, arg):
+            return  # an Azure deployment name is the user's: only `--target azure:MODEL` replaces it
         new, safety = None, FixSafety.SAFE
         if target is not None and target.provider.kind == "api" and not (target.provider.name == "openai" and kind == "completion"):
             if kind == "chat" or (kind == "completion" and old in RETIRED):
@@ -117,6 +119,18 @@ class LegacyModelId(Rule):
         via = f" (from `{holder}`)" if holder else ""
         plan = Fix().replace(literal, literal.with_changes(value=f"{literal.prefix}{literal.quote}{new}{literal.quote}"))
         self.report(arg, f"model {old!r}{via} {why}; use {new!r}", safety, plan)
+
+    def _azure_deployment(self, target, arg: cst.Arg) -> bool:
+        """The model argument names an Azure deployment of the user's (not a model id): the module
+        configures Azure (v0 ``api_type``, or an ``AzureOpenAI`` client it already has)."""
+        from migrator.rules.openai_v0.clients import client_plan
+
+        if target is not None and (target.provider.template != "azure" or target.model_given):
+            return False
+        plan = client_plan(self.ctx)
+        azure_client = any(q in ("openai.AzureOpenAI", "openai.AsyncAzureOpenAI") for q in self.ctx.index.root.imports.values())
+        keyword = arg.keyword.value if arg.keyword is not None else ""
+        return plan.azure or (plan.azure_possible and keyword in ("engine", "deployment_id")) or azure_client
 
     def _literal(self, expr: cst.BaseExpression) -> tuple[cst.SimpleString | None, str | None]:
         if isinstance(expr, cst.SimpleString) and "b" not in expr.prefix.lower():

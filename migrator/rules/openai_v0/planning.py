@@ -26,14 +26,29 @@ from migrator.rules.project import TOP, ConfigSite, ProjectView
 CLIENT = "client"
 MODULE = "module"
 
-# v0 read these environment variables itself; the current SDK reads other names (or none).
+# Environment variables v0 read for a setting the program may never assign, and what the current SDK reads
+# instead. (OPENAI_API_KEY, OPENAI_API_TYPE and OPENAI_API_VERSION keep their names: the module-level client
+# and AzureOpenAI read them; OPENAI_API_KEY_PATH is reported where openai.api_key_path is used, OAI202.)
 OLD_ENVIRONMENT = {
-    "OPENAI_API_BASE": "OPENAI_BASE_URL",
-    "OPENAI_ORGANIZATION": "OPENAI_ORG_ID",
-    "OPENAI_API_TYPE": "OPENAI_API_TYPE (only for the module-level client; 'open_ai' is no longer a valid value)",
-    "OPENAI_API_VERSION": "OPENAI_API_VERSION (Azure clients)",
-    "OPENAI_API_KEY_PATH": "nothing: read the file yourself and pass api_key=",
+    "api_base": ("OPENAI_API_BASE", "OPENAI_BASE_URL (AZURE_OPENAI_ENDPOINT on Azure)"),
+    "organization": (
+        "OPENAI_ORGANIZATION",
+        "OPENAI_ORG_ID (client objects; the module-level client reads only openai.organization)",
+    ),
 }
+
+
+def environment_lines(view: ProjectView) -> list[str]:
+    """Old environment variables the migrated program no longer reads: v0 took the setting from them
+    when the program did not assign it, the current SDK reads other names."""
+    if not view.calling_modules():
+        return []
+    assigned = {s.name for s in view.config}
+    return [
+        f"{old} is no longer read (the program never sets openai.{name}, so v0 took it from there); "
+        f"the current SDK reads {new}: rename it where the program runs"
+        for name, (old, new) in OLD_ENVIRONMENT.items() if name not in assigned
+    ]
 
 
 @dataclass(frozen=True)
