@@ -210,6 +210,24 @@ class _DictBuild(cst.CSTVisitor):
             self.opaque = True
 
 
+def _renamed_keyword(new: str) -> Callable[[cst.CSTNode], cst.CSTNode]:
+    def edit(node: cst.CSTNode) -> cst.CSTNode:
+        return rename_keyword(node, new)
+    return edit
+
+
+def _request_id_edit(node: cst.CSTNode) -> cst.CSTNode:
+    assert isinstance(node, cst.Call)
+    return _request_id(node)
+
+
+def _with_options_edit(client: str) -> Callable[[cst.CSTNode], cst.CSTNode]:
+    def edit(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.Call)
+        return _with_options(node, client)
+    return edit
+
+
 def _renamed_key(new: str) -> Callable[[cst.CSTNode], cst.CSTNode]:
     """An edit renaming a dict key (a string) or a ``dict(...)`` keyword (a name) to ``new``."""
     def edit(node: cst.CSTNode) -> cst.CSTNode:
@@ -402,10 +420,10 @@ class LegacyCallArgument(Rule):
             if name in RENAMES and RENAMES[name] not in present and not (
                 name in ("engine", "deployment_id") and {"engine", "deployment_id"} <= present
             ) and not (name == "headers" and "request_id" in present):
-                fix = Fix().edit(arg, lambda a, new=RENAMES[name]: rename_keyword(a, new))
+                fix = Fix().edit(arg, _renamed_keyword(RENAMES[name]))
             elif name == "request_id" or (name == "headers" and "request_id" in present):
-                fix = Fix().edit(node, _request_id)  # one shared edit: merges headers and the request id
+                fix = Fix().edit(node, _request_id_edit)  # one shared edit: merges headers and the request id
             elif name in CREDENTIALS and plan.style == "client" and not plan.blocked:
                 client = plan.async_name if legacy_is_async(self.ctx, node) else plan.sync_name
-                fix = Fix().edit(node, lambda call, c=client: _with_options(call, c))
+                fix = Fix().edit(node, _with_options_edit(client))
             self.report(arg, f"`{name}=` is not accepted by the current SDK; {advice}", safety, fix)

@@ -74,7 +74,7 @@ def flatten_tuple(node: cst.CSTNode) -> cst.CSTNode:
     """Inline parenthesised tuples nested in a tuple (``(A, (B, C))`` -> ``(A, B, C)``)."""
     if not isinstance(node, cst.Tuple):
         return node
-    elements: list[cst.Element] = []
+    elements: list[cst.BaseElement] = []
     for element in node.elements:
         if isinstance(element.value, cst.Tuple) and not isinstance(element, cst.StarredElement):
             inner = list(element.value.elements)
