@@ -210,3 +210,14 @@ def test_apply_explain_plan_writes_nothing(tmp_path, run_cli):
     assert "Client plan" in proc.stdout and "Fixed" in proc.stdout
     assert "openai.chat.completions.create" in (tmp_path / "chat.py").read_text()
     assert "client = OpenAI(api_key='k')" in (tmp_path / "solo.py").read_text()
+
+
+def test_computed_api_type_goes_to_the_module_client(tmp_path):
+    files = {"az.py": "import os\nimport openai\nopenai.api_type = os.environ['KIND']\nopenai.Model.list()\n"}
+    view = build_project(write(tmp_path, files), ALL)
+    decision = decide(view, "az", view.config_sites("az"))
+    assert decision.style == MODULE and "computed" in decision.reason
+    from migrator.engine.fixer import FixOptions, fix_text
+
+    text, _ = fix_text(str(tmp_path / "az.py"), files["az.py"], ALL, FixOptions(project=view))
+    assert text == "import os\nimport openai\nopenai.api_type = os.environ['KIND']\nopenai.models.list()\n"

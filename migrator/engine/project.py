@@ -273,6 +273,7 @@ def combine(summaries: Iterable, names: dict[str, str], complete: bool, unseen: 
         v0_calls=v0_calls,
         unseen=tuple(unseen),
         dual_sdk=tuple(s.module for s in summaries if s.dual_sdk),
+        local_openai=tuple(s.module for s in summaries if s.local_openai),
     )
 
 
@@ -294,7 +295,10 @@ def plan_run(files: Sequence[str], codes: Sequence[str], options):
     from migrator.rules.openai_v0.planning import environment_lines, plan_lines
     from migrator.targets import TargetError, parse_target
 
-    view = build_project(files, codes)
+    try:
+        view = build_project(files, codes)
+    except Exception as exc:  # noqa: BLE001 - never a traceback: files are then planned from themselves
+        return options, [f"not seen: the whole-program view failed ({type(exc).__name__}); each file is planned alone"]
     provider = None
     if options.target:
         try:

@@ -54,6 +54,7 @@ class ProjectView:
     v0_calls: tuple[tuple[str, bool, bool], ...] = ()  # (module, has sync v0 calls, has async v0 calls)
     unseen: tuple[str, ...] = ()  # what the view could not see (said in plans made from it)
     dual_sdk: tuple[str, ...] = ()  # modules with a both-SDKs guard (their legacy branch is left alone)
+    local_openai: tuple[str, ...] = ()  # modules that import openai only inside functions
 
     # -- modules ----------------------------------------------------------------------------------
     @cached_property

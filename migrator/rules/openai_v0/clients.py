@@ -17,7 +17,7 @@ from migrator.rules.base import Fix, RuleContext
 from migrator.rules.names import string_value
 from migrator.rules.openai_v0.dual_sdk import legacy_branches
 from migrator.rules.openai_v0.planning import MODULE, decide
-from migrator.rules.openai_v0.program import changes_env
+from migrator.rules.openai_v0.program import changes_env, imports_openai_locally_only
 from migrator.rules.options import run_target
 from migrator.rules.project import ConfigSite
 from migrator.targets.registry import Provider
@@ -318,9 +318,21 @@ def _own_sites(ctx: RuleContext) -> tuple[ConfigSite, ...]:
     module = ctx.project.module_of(ctx.path)
     if module is not None:
         return ctx.project.config_sites(module)
+    return tuple(_file_summary(ctx).config)
+
+
+def _file_summary(ctx: RuleContext):
+    """The file's own summary, when the project view does not know it (a single-file run)."""
     from migrator.rules.openai_v0.program import summarise
 
-    return tuple(summarise(ctx.path, "__main__", ctx.module).config)
+    return ctx.cached(("file_summary",), lambda: summarise(ctx.path, "__main__", ctx.module))
+
+
+def _async_calls(ctx: RuleContext) -> bool:
+    module = ctx.project.module_of(ctx.path)
+    if module is not None:
+        return ctx.project.calls_v0(module)[1]
+    return _file_summary(ctx).async_calls
 
 
 def _configures_azure(plan: ClientPlan) -> bool:
@@ -353,7 +365,8 @@ def _make_plan(ctx: RuleContext) -> ClientPlan:
     module = view.module_of(ctx.path)
     own = _own_sites(ctx)
     dual = ctx.cached(("legacy_branches_exist",), lambda: bool(legacy_branches(ctx.module)))
-    decision = decide(view, module, own, plan.style, target.provider.name if other and target else None, dual)
+    local = ctx.cached(("local_openai",), lambda: imports_openai_locally_only(ctx) and not _async_calls(ctx))
+    decision = decide(view, module, own, plan.style, target.provider.name if other and target else None, dual, local)
     plan.style, plan.reason = decision.style, decision.reason
     foreign = view.foreign_config(module) if module is not None else ()
     plan.azure_possible = any(s.name == "api_type" for s in (*own, *foreign))

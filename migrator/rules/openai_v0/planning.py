@@ -91,12 +91,17 @@ def decide(
     requested_style: str = CLIENT,
     provider: str | None = None,
     dual_sdk: bool = False,
+    local_import: bool = False,
 ) -> Decision:
     """The plan of ``module`` (None: unknown to the view) whose own configuration sites are ``own``;
-    ``dual_sdk``: the module guards code for both SDK generations."""
+    ``dual_sdk``: the module guards code for both SDK generations; ``local_import``: it imports openai only
+    inside functions and makes no async calls (a client object would need a top-level import)."""
     if dual_sdk:
         return Decision(MODULE, "it supports both SDK generations: the legacy branch of its guard is left as it "
                                 "is, the configuration stays on the openai module")
+    if local_import and requested_style != MODULE and provider is None:
+        return Decision(MODULE, "openai is imported only inside functions: the import stays local and the calls "
+                                "use the module-level client")
     if requested_style == MODULE:
         return Decision(MODULE, "--client-style module: the SDK's module-level client reads openai.* at each request")
     if provider is not None:
@@ -106,6 +111,10 @@ def decide(
         site = dynamic[0]
         return Decision(MODULE, f"`openai.{site.name}` is assigned at run time ({_where(site)}, line {site.line}): "
                                 "the module-level client reads it at each request, as v0 did")
+    computed = [s for s in own if s.name == "api_type" and s.value is None]
+    if computed:
+        return Decision(MODULE, f"`openai.api_type` is computed (line {computed[0].line}): the module-level client "
+                                "chooses OpenAI or Azure from it when first used")
     foreign = [s for s in view.foreign_config(module) if connected(view, module, s.module)] if module else []
     if foreign:
         site = foreign[0]
@@ -127,7 +136,8 @@ def plan_lines(view: ProjectView, requested_style: str = CLIENT, provider: str |
     paths = {module: path for path, module in view.modules}
     lines = []
     for module in sorted({*view.calling_modules(), *view.dual_sdk}):
-        decision = decide(view, module, view.config_sites(module), requested_style, provider, module in view.dual_sdk)
+        decision = decide(view, module, view.config_sites(module), requested_style, provider, module in view.dual_sdk,
+                          module in view.local_openai and not view.calls_v0(module)[1])
         what = "module-level client" if decision.style == MODULE else "client object"
         lines.append(f"{paths.get(module, module)}: {what}: {decision.reason}")
     lines.extend(f"not seen: {note}" for note in view.unseen)

@@ -46,6 +46,7 @@ class ModuleSummary:
     call_sites: list[tuple[str, tuple[tuple[int | str, Origin], ...]]] = field(default_factory=list)
     escapes: set[str] = field(default_factory=set)  # project functions used as values (callers unknown)
     dual_sdk: bool = False  # has a both-SDKs guard whose legacy branch is left alone
+    local_openai: bool = False  # imports openai only inside functions
 
 
 def absolute_module(module: str, is_package: bool, relative: int, name: str) -> str:
@@ -301,6 +302,16 @@ class _Summariser(cst.CSTVisitor):
         origins.append(self.origin(node.value))
 
 
+def imports_openai_locally_only(ctx: RuleContext) -> bool:
+    """Whether the module imports openai, but only inside functions (a lazy or optional dependency)."""
+    def is_openai(qualname: str) -> bool:
+        return qualname == "openai" or qualname.startswith("openai.")
+
+    if any(is_openai(q) for q in ctx.index.root.imports.values()):
+        return False
+    return any(is_openai(q) for scope in ctx.index.scopes.values() for q in scope.imports.values())
+
+
 def changes_env(stmt: cst.CSTNode) -> bool:
     """A top-level ``load_dotenv(...)``, ``os.environ[...] = ...`` or ``os.environ.update(...)`` line."""
     if not isinstance(stmt, cst.SimpleStatementLine):
@@ -358,6 +369,7 @@ def summarise(
     branches = legacy_branches(module)
     visitor.skip = {id(b) for b in branches}
     summary.dual_sdk = bool(branches)
+    summary.local_openai = imports_openai_locally_only(ctx)
     # The ScopeTracker's bookkeeping that `ctx.reference` needs: labels (attribute names, keywords, defs).
     module.visit(_Labels(ctx))
     module.visit(visitor)
