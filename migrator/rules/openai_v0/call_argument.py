@@ -108,9 +108,16 @@ def _into_extra_body(names: frozenset[str]) -> Callable[[cst.CSTNode], cst.CSTNo
                 comma=cst.MaybeSentinel.DEFAULT)])
             return node.with_changes(args=[a.with_changes(value=merged) if a is existing else a for a in args])
         entries[-1] = entries[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        if args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
-            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        return node.with_changes(args=[*args, keyword("extra_body", cst.Dict(entries))])
+        added = keyword("extra_body", cst.Dict(entries))
+        if args:
+            # The new argument takes the last one's place in the layout (its comma, the space before `)`);
+            # the last one gets the separator its neighbour has.
+            last = args[-1]
+            previous = args[-2].comma if len(args) > 1 else cst.MaybeSentinel.DEFAULT
+            separator = previous if isinstance(previous, cst.Comma) else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            added = added.with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg)
+            args[-1] = last.with_changes(comma=separator, whitespace_after_arg=cst.SimpleWhitespace(""))
+        return node.with_changes(args=[*args, added])
     return edit
 
 
