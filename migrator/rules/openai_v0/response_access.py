@@ -36,6 +36,8 @@ from migrator.rules.types import FixSafety
 
 # Builtins whose function argument is called with the elements of their iterable argument.
 _ELEMENT_CALLERS = ("sorted", "map", "filter", "min", "max")
+# Top-level keys only v0 responses have: a parameter read with them is likely one (reported if unknown).
+_RESPONSE_KEYS = ("choices", "usage", "results")
 # What code does with a dict that a response object now does through ``to_dict()``.
 _DICT_METHODS = ("items", "keys", "values")
 
@@ -492,7 +494,7 @@ class LegacyResponseAccess(Rule):
     def _unknown_origin(self, node: cst.Subscript) -> None:
         """A parameter read as a response (``resp["choices"]``) whose callers the analysis cannot see."""
         root = chain_root(node)
-        if not isinstance(root, cst.Name) or string_key(node) != "choices" or not isinstance(node.value, cst.Name):
+        if not isinstance(root, cst.Name) or string_key(node) not in _RESPONSE_KEYS or not isinstance(node.value, cst.Name):
             return
         scope = self.ctx.scope
         function = scope.node
