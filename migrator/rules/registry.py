@@ -98,9 +98,9 @@ RULES: tuple[RuleEntry, ...] = (
               ("openai",), rf"\b(?:{_OAI_RESOURCES})\b", pattern=_REEXPORTED_CALL, needle="openai."),
     RuleEntry("OAI501", "legacy-response-access", f"{_O}.response_access:LegacyResponseAccess", SAFE,
               ("openai",), rf"\b(?:{_OAI_RESOURCES})\b",
-              # A module that only receives responses from another one (no openai import) reads them here
-              # (not `["data"]`: too common in other code to parse every file that has it):
-              pattern=r"""(?:\[\s*|\.get\(\s*)['"](?:choices|usage|results)['"]"""),
+              # A module that only receives responses from another one (no openai import) reads them like
+              # this (`resp["choices"]`); the needle keeps the pre-filter at memory speed on other trees.
+              pattern=r"""(?:\[\s*|\.get\(\s*)['"]choices['"]""", needle="choices"),
     RuleEntry("OAI601", "legacy-mock-target", f"{_O}.mock_target:LegacyMockTarget", SAFE,
               ("openai",), rf"\b(?:{_OAI_RESOURCES}|{_OAI_ERRORS}|{_OAI_CONFIG})\b",
               pattern=r"""['"]openai\.(?:""" + _OAI_RESOURCES + "|error|" + _OAI_CONFIG + r")\b", needle="openai."),
