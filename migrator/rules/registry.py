@@ -29,7 +29,7 @@ _OAI_CONFIG = (
 _OAI_ERRORS = r"error|InvalidRequestError|ServiceUnavailableError|TryAgain|PermissionError|Timeout"
 # `openai.ChatCompletion.create(...)` in a module that gets `openai` from a project module (`from .common import
 # openai`, `from helpers import *`): no import line of openai to see, so the call text alone makes it a candidate.
-_REEXPORTED_CALL = rf"\bopenai\.(?:{_OAI_RESOURCES})\b"
+_REEXPORTED_CALL = rf"openai\.(?:{_OAI_RESOURCES})\b"  # a literal first: the regex engine scans for it
 _GPT2 = r"gpt2|GPT2"
 _KEY = r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}"
 # A GPT-2 family id as a whole string literal, as HF201 reads literals (raw body, no escapes).
