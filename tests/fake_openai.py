@@ -2,7 +2,8 @@
 
 Both SDKs talk to it: the legacy v0 SDK (requests/aiohttp) and the current one (httpx2). Replies are
 derived from the request, so the legacy and the migrated program must print the same thing.
-A model named ``error-<status>`` answers with that HTTP status and OpenAI's error body.
+A model named ``error-<status>`` answers with that HTTP status and OpenAI's error body; ``slow-<ms>``
+answers after that many milliseconds (to test client timeouts).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import re
 import struct
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
@@ -133,6 +135,17 @@ class Handler(BaseHTTPRequestHandler):
         if status:
             self._error(int(status.group(1)), f"simulated {status.group(1)}")
             return
+        slow = re.match(r"^slow-(\d+)$", model)
+        if slow:  # answers late: a client with a shorter timeout gives up first (and has hung up)
+            time.sleep(int(slow.group(1)) / 1000)
+            try:
+                self._answer(path, body, model)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+            return
+        self._answer(path, body, model)
+
+    def _answer(self, path: str, body: dict, model: str) -> None:
         if path == "/chat/completions":
             self._chat(body, model)
         elif path == "/completions":

@@ -140,11 +140,28 @@ class RuleContext:
         result: str | None = None
         if isinstance(node, cst.Name):
             result = self.index.lookup(node.value, self.scope)
+            if result is not None and self.project.modules and not result.startswith("openai"):
+                result = self._through_project(result) or result
         elif isinstance(node, cst.Attribute):
             head = self.resolve(node.value)
             result = f"{head}.{node.attr.value}" if head else None
         self._resolved[key] = result
         return result
+
+    def _through_project(self, qualname: str) -> str | None:
+        """``openai`` (or a part of it) when a project module re-exports it under ``qualname``: ``from
+        helpers import *`` / ``from .common import openai`` where helpers/common did ``import openai``."""
+        if qualname.startswith("."):
+            module = self.project.module_of(self.path)
+            if module is None:
+                return None
+            dots = len(qualname) - len(qualname.lstrip("."))
+            parts = module.split(".")[: None if self.path.endswith("__init__.py") else -1]
+            parts = parts[: len(parts) - (dots - 1)] if dots - 1 <= len(parts) else []
+            qualname = ".".join([*parts, qualname[dots:]])
+        head, _, name = qualname.rpartition(".")
+        exported = self.project.resolve_export(head, name) if head else None
+        return exported if exported is not None and exported.split(".")[0] == "openai" else None
 
     def reference(self, node: cst.CSTNode) -> str | None:
         """Like :meth:`resolve`, but only for expressions that *use* a name (not an attribute label,

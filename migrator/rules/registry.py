@@ -27,6 +27,9 @@ _OAI_CONFIG = (
     "debug|log|verify_ssl_certs|app_info|ca_bundle_path|enable_telemetry"
 )
 _OAI_ERRORS = r"error|InvalidRequestError|ServiceUnavailableError|TryAgain|PermissionError|Timeout"
+# `openai.ChatCompletion.create(...)` in a module that gets `openai` from a project module (`from .common import
+# openai`, `from helpers import *`): no import line of openai to see, so the call text alone makes it a candidate.
+_REEXPORTED_CALL = rf"openai\.(?:{_OAI_RESOURCES})\b"  # a literal first: the regex engine scans for it
 _GPT2 = r"gpt2|GPT2"
 _KEY = r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}"
 # A GPT-2 family id as a whole string literal, as HF201 reads literals (raw body, no escapes).
@@ -70,13 +73,17 @@ _S = "migrator.rules.security"
 
 RULES: tuple[RuleEntry, ...] = (
     RuleEntry("OAI101", "legacy-resource-call", f"{_O}.resource_call:LegacyResourceCall", SAFE,
-              ("openai",), rf"\b(?:{_OAI_RESOURCES})\b"),
+              ("openai",), rf"\b(?:{_OAI_RESOURCES})\b", pattern=_REEXPORTED_CALL, needle="openai."),
     RuleEntry("OAI102", "removed-api", f"{_O}.removed_api:RemovedApi", REPORT,
               ("openai",), rf"\b(?:{_OAI_RESOURCES})\b"),
     RuleEntry("OAI103", "legacy-resource-as-value", f"{_O}.resource_value:LegacyResourceValue", SAFE,
               ("openai",), rf"\b(?:{_OAI_RESOURCES})\b"),
     RuleEntry("OAI104", "legacy-module", f"{_O}.legacy_module:LegacyModule", REPORT,
               ("openai",), r"\b(?:embeddings_utils|openai_object|api_resources|datalib|wandb_logger)\b"),
+    RuleEntry("OAI105", "embeddings-utils-helper", f"{_O}.embeddings_utils:EmbeddingsUtilsHelper", SAFE,
+              ("openai",), r"\bembeddings_utils\b"),
+    RuleEntry("OAI106", "openai-object", f"{_O}.openai_object:LegacyOpenAIObject", SAFE,
+              ("openai",), r"\bopenai_object\b"),
     RuleEntry("OAI201", "legacy-config-global", f"{_O}.config_global:LegacyConfigGlobal", SAFE,
               ("openai",), r"\b(?:api_key|api_base|api_type|api_version|organization)\b"),
     RuleEntry("OAI202", "removed-config-global", f"{_O}.removed_config:RemovedConfigGlobal", REPORT,
@@ -86,15 +93,18 @@ RULES: tuple[RuleEntry, ...] = (
     RuleEntry("OAI302", "legacy-exception-import", f"{_O}.exception_import:LegacyExceptionImport", SAFE,
               ("openai",), r"\berror\b"),
     RuleEntry("OAI303", "legacy-exception-attribute", f"{_O}.exception_attr:LegacyExceptionAttribute", SAFE,
-              ("openai",), r"\b(?:http_status|user_message|json_body|headers)\b"),
+              ("openai",), r"\b(?:http_status|user_message|json_body|http_body|headers)\b"),
     RuleEntry("OAI401", "legacy-call-argument", f"{_O}.call_argument:LegacyCallArgument", SAFE,
-              ("openai",), rf"\b(?:{_OAI_RESOURCES})\b"),
+              ("openai",), rf"\b(?:{_OAI_RESOURCES})\b", pattern=_REEXPORTED_CALL, needle="openai."),
     RuleEntry("OAI501", "legacy-response-access", f"{_O}.response_access:LegacyResponseAccess", SAFE,
-              ("openai",), rf"\b(?:{_OAI_RESOURCES})\b"),
+              ("openai",), rf"\b(?:{_OAI_RESOURCES})\b",
+              # A module that only receives responses from another one (no openai import) reads them like
+              # this (`resp["choices"]`); the needle keeps the pre-filter at memory speed on other trees.
+              pattern=r"""(?:\[\s*|\.get\(\s*)['"]choices['"]""", needle="choices"),
     RuleEntry("OAI601", "legacy-mock-target", f"{_O}.mock_target:LegacyMockTarget", SAFE,
               ("openai",), rf"\b(?:{_OAI_RESOURCES}|{_OAI_ERRORS}|{_OAI_CONFIG})\b",
               pattern=r"""['"]openai\.(?:""" + _OAI_RESOURCES + "|error|" + _OAI_CONFIG + r")\b", needle="openai."),
-    RuleEntry("OAI602", "mock-returns-dict", f"{_O}.mock_return:LegacyMockReturnValue", REPORT,
+    RuleEntry("OAI602", "mock-returns-dict", f"{_O}.mock_return:LegacyMockReturnValue", SAFE,
               ("openai",), r"return_value", pattern=r"""['"]openai\.[A-Za-z_.]+['"][\s\S]*return_value""", needle="return_value"),
     RuleEntry("OAI701", "model-id", f"{_O}.model_id:LegacyModelId", SAFE,
               ("openai",), r"\b(?:model|engine|deployment_id)\b"),

@@ -88,7 +88,11 @@ CONFIG_REMOVED: dict[str, str] = {
 # openai.error.X -> (current class, note for a human or '')
 ERRORS: dict[str, tuple[str, str]] = {
     "OpenAIError": ("OpenAIError", ""),
-    "APIError": ("APIError", "now the base of every HTTP and connection error, so it catches more"),
+    "APIError": (
+        "InternalServerError",
+        ("v0 raised it for 5xx and unexpected statuses; `openai.APIError` is now the base of every error, "
+         "so catching it would also catch 400/401/429"),
+    ),
     "APIConnectionError": ("APIConnectionError", ""),
     "AuthenticationError": ("AuthenticationError", ""),
     "RateLimitError": ("RateLimitError", ""),
@@ -97,12 +101,44 @@ ERRORS: dict[str, tuple[str, str]] = {
         "v0 also raised it for 404 and 415: add openai.NotFoundError to keep catching those",
     ),
     "PermissionError": ("PermissionDeniedError", ""),
-    "ServiceUnavailableError": ("InternalServerError", "raised for any status >= 500 now"),
+    "ServiceUnavailableError": ("InternalServerError", "it now covers every status >= 500, not only 503"),
     "Timeout": ("APITimeoutError", "never openai.Timeout: that is a timeout configuration class"),
     "TryAgain": ("ConflictError", "the client now retries 409 by itself"),
     "SignatureVerificationError": ("InvalidWebhookSignatureError", "the closest current class"),
     "InvalidAPIType": ("", "no equivalent: AzureOpenAI raises ValueError on bad configuration"),
 }
+
+# Where a v0 class is caught (except clauses, isinstance, retry decorators), the current classes that catch
+# the statuses it covered; the first one is also what constructing or raising it builds.
+ERROR_CATCH: dict[str, tuple[str, ...]] = {
+    "APIError": ("InternalServerError", "UnprocessableEntityError"),
+    "InvalidRequestError": ("BadRequestError", "NotFoundError"),
+}
+
+# The HTTP status a constructed v0 exception stands for, when the current class covers several.
+ERROR_RAISE_STATUS: dict[str, int] = {"APIError": 500, "ServiceUnavailableError": 503}
+
+# What each v0 class was raised for (openai 0.28.1, api_requestor.py `_interpret_response_line` and
+# `handle_error_response`, `request_raw`/`arequest_raw`) and what catches the same now: the table of the
+# README and of `migrate explain OAI301`.
+ERROR_TABLE: tuple[tuple[str, str, str, str], ...] = (
+    ("APIError", ("500, 502, 504 and every other status without a class of its own (402, 405, 422, ...); "
+                  "bodies that are not JSON or have no `error`; errors inside a stream"),
+     "(InternalServerError, UnprocessableEntityError)",
+     "also 503 now; other 4xx without a class raise `APIStatusError`, stream errors the base `APIError`"),
+    ("InvalidRequestError", "400, 404, 415", "(BadRequestError, NotFoundError)", "415 raises `APIStatusError`"),
+    ("AuthenticationError", "401", "AuthenticationError", ""),
+    ("PermissionError", "403", "PermissionDeniedError", ""),
+    ("TryAgain", "409", "ConflictError", "409 is retried by the client first"),
+    ("RateLimitError", "429", "RateLimitError", "retried by the client first"),
+    ("ServiceUnavailableError", "503", "InternalServerError", "covers every status >= 500"),
+    ("Timeout", "request timed out", "APITimeoutError",
+     "a subclass of APIConnectionError now: an `except` for it is moved above one for APIConnectionError"),
+    ("APIConnectionError", "connection failed", "APIConnectionError", "also catches APITimeoutError now"),
+    ("OpenAIError", "base of all of them", "OpenAIError", ""),
+    ("SignatureVerificationError", "webhook signature", "InvalidWebhookSignatureError", ""),
+    ("InvalidAPIType", "bad `api_type`", "-", "report-only: AzureOpenAI raises ValueError"),
+)
 
 # Legacy top-level aliases that do not exist any more (openai.InvalidRequestError, ...).
 REMOVED_TOP_LEVEL_ERRORS = frozenset({"InvalidRequestError", "ServiceUnavailableError", "TryAgain", "PermissionError"})
@@ -110,9 +146,11 @@ REMOVED_TOP_LEVEL_ERRORS = frozenset({"InvalidRequestError", "ServiceUnavailable
 # v0-only exception attributes -> (replacement attribute or '', advice)
 ERROR_ATTRIBUTES: dict[str, tuple[str, str]] = {
     "http_status": ("status_code", "use `e.status_code` (on openai.APIStatusError subclasses)"),
-    "user_message": ("", "use `e.message`"),
-    "json_body": ("", "use `e.body` (the inner error object) or `e.response.json()`"),
-    "headers": ("", "use `e.response.headers` (on openai.APIStatusError subclasses)"),
+    "user_message": ("body.message", "use the `message` of `e.body` (`e.message` adds the status code)"),
+    "json_body": ("response.json()", ("use `e.response.json()` (on openai.APIStatusError subclasses; `e.body` is "
+                                      "the inner error object)")),
+    "headers": ("response.headers", "use `e.response.headers` (on openai.APIStatusError subclasses)"),
+    "http_body": ("response.text", "use `e.response.text` (on openai.APIStatusError subclasses)"),
 }
 
 LEGACY_MODULES: dict[str, str] = {
@@ -196,3 +234,51 @@ def converts_to_chat(ctx: RuleContext, call: cst.Call) -> bool:
         )
 
     return ctx.cached(("converts_to_chat", id(call)), decide)
+
+
+# Keyword parameters of the current methods that v0 callers pass request-body fields to (openai 3.57.0; a test
+# checks them against the installed SDK). v0 sent every keyword it did not know into the request body, so a
+# keyword outside these goes to ``extra_body`` to keep sending it.
+CURRENT_PARAMS: dict[str, frozenset[str]] = {
+    "chat.completions.create": frozenset({
+        "audio", "extra_body", "extra_headers", "extra_query", "frequency_penalty", "function_call", "functions",
+        "logit_bias", "logprobs", "max_completion_tokens", "max_tokens", "messages", "metadata", "modalities",
+        "model", "moderation", "n", "parallel_tool_calls", "prediction", "presence_penalty", "prompt_cache_key",
+        "prompt_cache_options", "prompt_cache_retention", "reasoning_effort", "response_format",
+        "safety_identifier", "seed", "service_tier", "stop", "store", "stream", "stream_options", "temperature",
+        "timeout", "tool_choice", "tools", "top_logprobs", "top_p", "user", "verbosity", "web_search_options",
+    }),
+    "completions.create": frozenset({
+        "best_of", "echo", "extra_body", "extra_headers", "extra_query", "frequency_penalty", "logit_bias",
+        "logprobs", "max_tokens", "model", "n", "presence_penalty", "prompt", "seed", "stop", "stream",
+        "stream_options", "suffix", "temperature", "timeout", "top_p", "user",
+    }),
+    "embeddings.create": frozenset({
+        "dimensions", "encoding_format", "extra_body", "extra_headers", "extra_query", "input", "model", "timeout",
+        "user",
+    }),
+    "moderations.create": frozenset({
+        "extra_body", "extra_headers", "extra_query", "input", "model", "timeout",
+    }),
+    "images.generate": frozenset({
+        "background", "complexity", "extra_body", "extra_headers", "extra_query", "frame_count",
+        "frame_duration_ms", "model", "moderation", "n", "output_compression", "output_format", "partial_images",
+        "prompt", "quality", "response_format", "safety_identifier", "size", "stream", "style", "svg", "timeout",
+        "user",
+    }),
+}
+
+# Keywords that v0 methods consumed themselves and never sent, with what they meant.
+V0_CLIENT_SIDE: dict[str, str] = {
+    "timeout": "in v0 `timeout=` of `create` was how long to keep retrying while the model was loading (it was "
+    "never sent); `timeout=` now limits each HTTP request: use `request_timeout`'s value here, or drop it",
+}
+
+# v0 methods that upload a file: (position among the positional arguments, keyword) of the file.
+FILE_ARGUMENT: dict[tuple[str, str], tuple[int, str]] = {
+    ("File", "create"): (0, "file"),
+    ("Audio", "transcribe"): (1, "file"),
+    ("Audio", "translate"): (1, "file"),
+    ("Image", "create_variation"): (0, "image"),
+    ("Image", "create_edit"): (0, "image"),
+}

@@ -1,4 +1,4 @@
-"""OAI303: attributes that only v0 exceptions had (``e.http_status``, ``e.user_message``, ``e.json_body``)."""
+"""OAI303: attributes that only v0 exceptions had (``e.http_status``, ``e.user_message``, ``e.json_body``, ...)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from migrator.rules.openai_v0.rewrite import STATUS
 
 class LegacyExceptionAttribute(Rule):
     """## What it does
-    Finds `e.http_status`, `e.user_message`, `e.json_body` and `e.headers` where `e` was bound by an
-    `except` clause that catches an openai exception.
+    Finds `e.http_status`, `e.user_message`, `e.json_body`, `e.http_body` and `e.headers` where `e`
+    was bound by an `except` clause that catches an openai exception.
 
     ## Why is this bad?
     Current exceptions do not have these attributes: the handler itself raises `AttributeError` while
@@ -31,9 +31,14 @@ class LegacyExceptionAttribute(Rule):
     ```
 
     ## Fix safety
-    `http_status` -> `status_code` is safe (`getattr(e, "status_code", None)` when the clause also
-    catches errors without a status). `user_message`, `json_body` and `headers` are report-only: their
-    closest replacements (`e.message`, `e.body`, `e.response.headers`) hold differently shaped values.
+    Safe where the replacement holds the same value. When every class the clause catches carries an
+    HTTP response (the status errors): `http_status` -> `e.status_code`, `headers` ->
+    `e.response.headers`, `http_body` -> `e.response.text`, `json_body` -> `e.response.json()` (the
+    whole body, as in v0; `e.body` is only its `error` object). `user_message` (the server's message,
+    without the status that `e.message` adds) -> `(e.body.get("message") if isinstance(e.body, dict)
+    else e.message)` wherever the clause catches only API errors. When the clause also catches errors
+    without a response (connection errors, timeouts): `http_status` -> `getattr(e, "status_code",
+    None)`; the others are report-only. `e.code` keeps its meaning and is left alone.
     """
 
     valid = (
@@ -45,7 +50,8 @@ class LegacyExceptionAttribute(Rule):
     invalid = (
         Invalid(
             "import openai\ntry:\n    pass\nexcept openai.error.APIError as e:\n    print(e.http_status)",
-            fixed="import openai\ntry:\n    pass\nexcept openai.APIError as e:\n    print(getattr(e, 'status_code', None))",
+            fixed="import openai\ntry:\n    pass\nexcept (openai.InternalServerError, openai.UnprocessableEntityError) as e:\n"
+            "    print(e.status_code)",
         ),
         Invalid(
             "import openai\ntry:\n    pass\nexcept (openai.error.RateLimitError, openai.error.InvalidRequestError) as e:\n"
@@ -55,8 +61,18 @@ class LegacyExceptionAttribute(Rule):
         ),
         Invalid(
             "from openai.error import RateLimitError\ntry:\n    pass\nexcept RateLimitError as err:\n"
-            "    print(err.user_message, err.json_body, err.headers)",
-            3,
+            "    print(err.user_message, err.json_body['error'], err.headers, err.http_body)",
+            4,
+            fixed="from openai import RateLimitError\ntry:\n    pass\nexcept RateLimitError as err:\n"
+            "    print((err.body.get('message') if isinstance(err.body, dict) else err.message), "
+            "err.response.json()['error'], err.response.headers, err.response.text)",
+        ),
+        Invalid(
+            "import openai\ntry:\n    pass\nexcept (openai.error.Timeout, openai.error.RateLimitError) as e:\n"
+            "    print(e.user_message, e.http_status)",
+            2,
+            fixed="import openai\ntry:\n    pass\nexcept (openai.APITimeoutError, openai.RateLimitError) as e:\n"
+            "    print((e.body.get('message') if isinstance(e.body, dict) else e.message), getattr(e, 'status_code', None))",
         ),
     )
 
@@ -64,6 +80,7 @@ class LegacyExceptionAttribute(Rule):
         super().__init__(ctx)
         self.bound: list[str | None] = []
         self.status_only: list[bool] = []  # every caught class carries .status_code
+        self.api_only: list[bool] = []  # every caught class is an openai.APIError (has .body and .message)
 
     def _status_only(self, expr: cst.BaseExpression | None) -> bool:
         if isinstance(expr, cst.Tuple):
@@ -72,6 +89,16 @@ class LegacyExceptionAttribute(Rule):
         name = qualname.rsplit(".", 1)[-1]
         current = ERRORS.get(name, (name, ""))[0] if ".error." in qualname else name
         return current in STATUS
+
+    def _api_only(self, expr: cst.BaseExpression | None) -> bool:
+        if isinstance(expr, cst.Tuple):
+            return all(self._api_only(e.value) for e in expr.elements)
+        qualname = (self.ctx.resolve(expr) or "") if expr is not None else ""
+        name = qualname.rsplit(".", 1)[-1]
+        current = ERRORS.get(name, (name, ""))[0] if ".error." in qualname else name
+        return qualname.startswith("openai.") and (
+            current in STATUS or current in ("APIError", "APIStatusError", "APIConnectionError", "APITimeoutError")
+        )
 
     def _catches_openai(self, expr: cst.BaseExpression | None) -> bool:
         if isinstance(expr, cst.Tuple):
@@ -83,20 +110,27 @@ class LegacyExceptionAttribute(Rule):
         name = node.name.name.value if node.name is not None and isinstance(node.name.name, cst.Name) else None
         self.bound.append(name if name and self._catches_openai(node.type) else None)
         self.status_only.append(self._status_only(node.type))
+        self.api_only.append(self._api_only(node.type))
 
     def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
         self.bound.pop()
         self.status_only.pop()
+        self.api_only.pop()
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if not self.bound or node.attr.value not in ERROR_ATTRIBUTES:
             return
         if isinstance(node.value, cst.Name) and node.value.value in self.bound:
+            name = node.value.value
+            where = len(self.bound) - 1 - self.bound[::-1].index(name)
             replacement, advice = ERROR_ATTRIBUTES[node.attr.value]
             plan = None
-            if replacement and self.status_only[self.bound.index(node.value.value)]:
-                plan = Fix().edit(node, lambda n: n.with_changes(attr=cst.Name(replacement)))
-            elif replacement:
+            if node.attr.value == "user_message" and self.api_only[where]:
+                plan = Fix().replace(node, cst.parse_expression(
+                    f"({name}.body.get('message') if isinstance({name}.body, dict) else {name}.message)"))
+            elif replacement and self.status_only[where]:
+                plan = Fix().replace(node, cst.parse_expression(f"{name}.{replacement}"))
+            elif node.attr.value == "http_status":
                 # openai.APIError also covers connection errors, which have no status code (v0: None).
-                plan = Fix().replace(node, cst.parse_expression(f"getattr({node.value.value}, {replacement!r}, None)"))
+                plan = Fix().replace(node, cst.parse_expression(f"getattr({name}, {replacement!r}, None)"))
             self.report(node, f"openai exceptions no longer have `.{node.attr.value}`; {advice}", plan=plan)

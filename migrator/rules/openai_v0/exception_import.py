@@ -51,7 +51,7 @@ class LegacyExceptionImport(Rule):
         "from .error import RateLimitError",
     )
     invalid = (
-        Invalid("import openai.error\nopenai.error.APIError", fixed="import openai\nopenai.APIError"),
+        Invalid("import openai.error\nopenai.error.RateLimitError", fixed="import openai\nopenai.RateLimitError"),
         Invalid(
             "from openai.error import RateLimitError, InvalidRequestError as IRE",
             fixed="from openai import RateLimitError, BadRequestError as IRE",

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import libcst as cst
 
-from migrator.rules.base import Fix, Invalid, Rule
-from migrator.rules.openai_v0.catalog import ERRORS, REMOVED_TOP_LEVEL_ERRORS
+from migrator.rules.base import Fix, Invalid, Rule, callee_name
+from migrator.rules.openai_v0.catalog import (
+    ERROR_CATCH,
+    ERROR_RAISE_STATUS,
+    ERROR_TABLE,
+    ERRORS,
+    REMOVED_TOP_LEVEL_ERRORS,
+)
 from migrator.rules.openai_v0.rewrite import constructor_call, flatten_tuple, openai_attr
 from migrator.rules.types import FixSafety
 
@@ -16,6 +24,24 @@ def exception_message(legacy: str, shown: str) -> tuple[str, FixSafety]:
         return f"`{shown}` was removed in openai 1.0: {note}", FixSafety.REPORT
     text = f"`{shown}` was removed in openai 1.0; use `openai.{current}`"
     return (f"{text} ({note})" if note else text), FixSafety.SAFE
+
+
+_CATCHING_CALLEES = ("on_exception", "retry_if_exception_type", "retry_if_not_exception_type", "on_predicate")
+
+
+def _reorder(order: tuple[int, ...]) -> Callable[[cst.CSTNode], cst.CSTNode]:
+    """An edit that puts a ``try`` statement's handlers in ``order``."""
+    def edit(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.Try)
+        handlers = list(node.handlers)
+        return node.with_changes(handlers=[handlers[i] for i in order])
+    return edit
+
+
+def _table() -> str:
+    rows = ["| v0 class | v0 raised it for | caught now by | difference |", "|---|---|---|---|"]
+    rows += [f"| `{old}` | {why} | `{new}` | {note} |" for old, why, new, note in ERROR_TABLE]
+    return "\n    ".join(rows)
 
 
 class LegacyException(Rule):
@@ -47,11 +73,22 @@ class LegacyException(Rule):
         ...
     ```
 
+    In v0 every class was a sibling under `OpenAIError`, each raised for its own statuses; now
+    `openai.APIError` is the base of every API error, so a plain rename would widen `except` clauses
+    and retry decorators (a retry on `APIError` would retry 400 and 401 forever). Each class is
+    mapped by the statuses it covered (openai 0.28.1, `api_requestor.py`):
+
+    {table}
+
+    Where a class is caught (`except`, `isinstance`, `backoff.on_exception`,
+    `retry_if_exception_type`) the tuple of the third column is written; where one is constructed
+    or raised, its first class (for `APIError` with a 500 response, so that the clauses above still
+    catch it). `except` clauses are kept in an order where none shadows a later one: a clause for
+    `Timeout` after one for `APIConnectionError` moves above it.
+
     ## Fix safety
-    Safe, by the table: InvalidRequestError -> BadRequestError (with NotFoundError for 404s),
-    PermissionError -> PermissionDeniedError, ServiceUnavailableError -> InternalServerError,
-    Timeout -> APITimeoutError, TryAgain -> ConflictError, SignatureVerificationError ->
-    InvalidWebhookSignatureError; the others keep their names. InvalidAPIType is report-only.
+    Safe, by the table above. InvalidAPIType, a constructor whose v0 arguments cannot be carried
+    over, and two clauses that both become `InternalServerError` are report-only.
     """
 
     valid = (
@@ -69,14 +106,41 @@ class LegacyException(Rule):
         Invalid(
             "import openai\ntry:\n    pass\nexcept (openai.error.APIError, openai.error.Timeout) as e:\n    pass",
             2,
-            fixed="import openai\ntry:\n    pass\nexcept (openai.APIError, openai.APITimeoutError) as e:\n    pass",
+            fixed="import openai\ntry:\n    pass\nexcept (openai.InternalServerError, openai.UnprocessableEntityError, "
+            "openai.APITimeoutError) as e:\n    pass",
+        ),
+        Invalid(
+            "import openai\ntry:\n    pass\nexcept openai.error.APIConnectionError:\n    a()\n"
+            "except openai.error.Timeout:\n    b()",
+            3,
+            fixed="import openai\ntry:\n    pass\nexcept openai.APITimeoutError:\n    b()\n"
+            "except openai.APIConnectionError:\n    a()",
+        ),
+        Invalid(
+            "import backoff, openai\n@backoff.on_exception(backoff.expo, openai.error.APIError, max_tries=3)\ndef f(): ...",
+            fixed="import backoff, openai\n@backoff.on_exception(backoff.expo, (openai.InternalServerError, "
+            "openai.UnprocessableEntityError), max_tries=3)\ndef f(): ...",
+        ),
+        Invalid(
+            "from openai.error import APIError\nraise APIError('upstream failed')",
+            fixed="from openai import InternalServerError\nimport httpx2\n\nraise InternalServerError('upstream failed', "
+            "response=httpx2.Response(500, request=httpx2.Request(\"POST\", \"https://api.openai.com/v1\")), body=None)",
+        ),
+        Invalid(
+            "import openai\ntry:\n    pass\nexcept openai.error.ServiceUnavailableError:\n    pass\n"
+            "except openai.error.APIError:\n    pass",
+            3,
         ),
         Invalid(
             "import openai as oai\ntry:\n    pass\nexcept (oai.error.InvalidRequestError, KeyError):\n    pass",
             fixed="import openai as oai\ntry:\n    pass\nexcept (oai.BadRequestError, oai.NotFoundError, KeyError):\n    pass",
         ),
         Invalid("import openai, backoff\n@backoff.on_exception(backoff.expo, openai.error.RateLimitError)\ndef f(): ..."),
-        Invalid("import openai\nraise openai.error.InvalidRequestError('bad', 'model')"),
+        Invalid(
+            "import openai\nraise openai.error.InvalidRequestError('bad', 'model')",
+            fixed="import openai\nimport httpx2\n\nraise openai.BadRequestError('bad', response=httpx2.Response(400, "
+            "request=httpx2.Request(\"POST\", \"https://api.openai.com/v1\")), body={\"message\": 'bad', \"param\": 'model'})",
+        ),
         Invalid("import openai\nisinstance(e, openai.error.ServiceUnavailableError)"),
         Invalid("from openai.error import InvalidRequestError\ntry:\n    pass\nexcept InvalidRequestError:\n    pass"),
         Invalid("import openai\ntry:\n    pass\nexcept openai.InvalidRequestError:\n    pass"),
@@ -129,39 +193,101 @@ class LegacyException(Rule):
         if (self.ctx.is_builtin(node.func, "isinstance") or self.ctx.is_builtin(node.func, "issubclass")) and len(
             node.args
         ) >= 2:
-            self._mark(node.args[1].value)
+            self._mark_except(node.args[1].value)
+        elif callee_name(node).rsplit(".", 1)[-1] in _CATCHING_CALLEES:
+            # backoff.on_exception(wait, EXC, ...), tenacity's retry_if_exception_type(EXC): a class or a tuple
+            for arg in node.args:
+                if arg.keyword is None or arg.keyword.value in ("exception", "exception_types"):
+                    value = arg.value
+                    if isinstance(value, cst.Tuple) or self._is_error_reference(value):
+                        self._mark_except(value)
 
-    def _plan(self, node: cst.BaseExpression, current: str, base: cst.BaseExpression | None) -> Fix:
-        """Rename ``node`` to ``current`` (``base.current`` or ``openai.current``); in an except clause,
-        InvalidRequestError also catches NotFoundError; a constructor call gets today's arguments."""
+    def _is_error_reference(self, expr: cst.BaseExpression) -> bool:
+        qualname = self.ctx.resolve(expr) or ""
+        return qualname.startswith("openai.error.") or qualname in ("openai.Timeout",)
+
+    # -- except clauses that a rename would leave shadowed ---------------------------------------------
+    def _handler_classes(self, handler: cst.ExceptHandler) -> list[str] | None:
+        """The v0 classes a handler catches (``openai.error.X`` -> X), None if it catches anything else."""
+        items = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+        names: list[str] = []
+        for item in items:
+            value = item.value if isinstance(item, cst.Element) else item
+            qualname = self.ctx.resolve(value) if isinstance(value, cst.BaseExpression) else None
+            if not qualname or not qualname.startswith("openai.error.") or qualname.count(".") != 2:
+                return None
+            names.append(qualname.split(".")[2])
+        return names
+
+    def visit_Try(self, node: cst.Try) -> None:
+        classes = [self._handler_classes(h) for h in node.handlers]
+        order = list(range(len(node.handlers)))
+        for j, caught in enumerate(classes):
+            if not caught or "Timeout" not in caught or "APIConnectionError" in caught:
+                continue
+            # APITimeoutError subclasses APIConnectionError now: an earlier clause for the latter takes it.
+            shadow = next((i for i in range(j) if "APIConnectionError" in (classes[i] or ())), None)
+            if shadow is None:
+                continue
+            between = classes[shadow:j]
+            if all(c is not None and "OpenAIError" not in c and "Timeout" not in c for c in between):
+                position = order.index(j)
+                order.insert(order.index(shadow), order.pop(position))
+                self.report(
+                    node.handlers[j].type or node.handlers[j],
+                    "`openai.APITimeoutError` is a subclass of `openai.APIConnectionError` now: this clause "
+                    "moves above the one that catches APIConnectionError, so timeouts still reach it",
+                    plan=Fix().edit(node, _reorder(tuple(order))),
+                )
+            else:
+                self.report(node.handlers[j], "an earlier clause catches `openai.APIConnectionError`, which "
+                            "now includes `openai.APITimeoutError`: this clause no longer sees timeouts",
+                            FixSafety.REPORT)
+        internal = [i for i, c in enumerate(classes) if c and {"APIError", "ServiceUnavailableError"} & set(c)]
+        if len(internal) > 1:
+            self.report(node.handlers[internal[1]], "`openai.error.APIError` and `ServiceUnavailableError` are both "
+                        "`openai.InternalServerError` now: the first clause catches both; branch on `e.status_code == 503`",
+                        FixSafety.REPORT)
+
+    def _plan(self, node: cst.BaseExpression, legacy: str, current: str, base: cst.BaseExpression | None) -> Fix:
+        """Rename ``node`` to ``current`` (``base.current`` or ``openai.current``); where it is caught, to
+        the tuple of classes that catch what the v0 class covered; a constructor call gets today's arguments."""
         fix = Fix()
         if isinstance(node, cst.Name):
             new: cst.BaseExpression = cst.Name(current)
-            also = cst.Name("NotFoundError")
-            if current == "BadRequestError":
-                fix.add_import("openai", "NotFoundError")
         else:
             new = openai_attr(current, fix, base)
-            also = openai_attr("NotFoundError", fix, base)
         call = self.constructed.get(id(node))
         if call is not None:
-            rebuilt = constructor_call(call, current, new, fix)
+            rebuilt = constructor_call(call, current, new, fix, ERROR_RAISE_STATUS.get(legacy))
             if rebuilt is None:
                 return Fix()  # arguments that cannot be carried over: report only
             return fix.replace(call, rebuilt)
-        if current == "BadRequestError" and id(node) in self.except_positions:
-            pair = cst.Tuple([cst.Element(new), cst.Element(also)])
-            fix.replace(node, pair)
-            holder = self.tuples.get(id(node))
-            if holder is not None:
-                fix.edit(holder, flatten_tuple)
-            return fix
+        if id(node) in self.except_positions and len(ERROR_CATCH.get(legacy, ())) > 1:
+            return self._catch_tuple(node, new, ERROR_CATCH[legacy][1:], base, fix)
         return fix.replace(node, new)
+
+    def _catch_tuple(
+        self, node: cst.BaseExpression, first: cst.BaseExpression, others: tuple[str, ...],
+        base: cst.BaseExpression | None, fix: Fix,
+    ) -> Fix:
+        elements = [cst.Element(first)]
+        for name in others:
+            if isinstance(node, cst.Name):
+                fix.add_import("openai", name)
+                elements.append(cst.Element(cst.Name(name)))
+            else:
+                elements.append(cst.Element(openai_attr(name, fix, base)))
+        fix.replace(node, cst.Tuple(elements))
+        holder = self.tuples.get(id(node))
+        if holder is not None:
+            fix.edit(holder, flatten_tuple)
+        return fix
 
     def _report(self, node, legacy: str, shown: str, base: cst.BaseExpression | None) -> None:
         message, safety = exception_message(legacy, shown)
         current = ERRORS.get(legacy, ("", ""))[0]
-        plan = self._plan(node, current, base) if current else None
+        plan = self._plan(node, legacy, current, base) if current else None
         if plan is not None and not plan.edits:
             plan = None
         self.report(node, message, safety, plan)
@@ -184,15 +310,11 @@ class LegacyException(Rule):
                 # A name imported from openai.error: the import is rewritten by OAI302; the use needs an
                 # edit only when the class was renamed and the import has no alias, or to add NotFoundError.
                 unaliased = node.value == legacy
-                if current == legacy or (not unaliased and not (current == "BadRequestError" and id(node) in self.except_positions)):
+                widened = id(node) in self.except_positions and len(ERROR_CATCH.get(legacy, ())) > 1
+                if current == legacy or (not unaliased and not widened):
                     return
                 if not unaliased:
-                    fix = Fix().add_import("openai", "NotFoundError")
-                    pair = cst.Tuple([cst.Element(node), cst.Element(cst.Name("NotFoundError"))])
-                    fix.replace(node, pair)
-                    holder = self.tuples.get(id(node))
-                    if holder is not None:
-                        fix.edit(holder, flatten_tuple)
+                    fix = self._catch_tuple(node, node, ERROR_CATCH[legacy][1:], None, Fix())
                     self.report(node, exception_message(legacy, f"openai.error.{legacy}")[0], plan=fix)
                     return
                 self._report(node, legacy, f"openai.error.{legacy}", None)
@@ -205,11 +327,11 @@ class LegacyException(Rule):
             base = node.value if isinstance(node, cst.Attribute) else None
             message, safety = exception_message(parts[1], qualname)
             current = ERRORS[parts[1]][0]
-            plan = self._plan(node, current, base) if isinstance(node, cst.Attribute) else None
+            plan = self._plan(node, parts[1], current, base) if isinstance(node, cst.Attribute) else None
             self.report(node, message.replace("was removed in openai 1.0", "does not exist in openai>=1.0"), safety, plan or None)
         elif qualname == "openai.Timeout" and id(node) in self.exception_positions:
             base = node.value if isinstance(node, cst.Attribute) else None
-            plan = self._plan(node, "APITimeoutError", base) if isinstance(node, cst.Attribute) else None
+            plan = self._plan(node, "Timeout", "APITimeoutError", base) if isinstance(node, cst.Attribute) else None
             self.report(
                 node,
                 "`openai.Timeout` is a timeout configuration class in openai>=1.0, not an exception; "
@@ -222,3 +344,6 @@ class LegacyException(Rule):
 
     def visit_Name(self, node: cst.Name) -> None:
         self._visit_reference(node)
+
+
+LegacyException.__doc__ = (LegacyException.__doc__ or "").replace("{table}", _table())

@@ -7,6 +7,8 @@ import libcst as cst
 from migrator.rules.base import Invalid, Rule
 from migrator.rules.names import dotted_name
 from migrator.rules.openai_v0.catalog import LEGACY_MODULES
+from migrator.rules.openai_v0.embeddings_utils import rebuildable
+from migrator.rules.openai_v0.openai_object import is_object_import
 
 
 def _legacy_module(dotted: str) -> str | None:
@@ -45,9 +47,9 @@ class LegacyModule(Rule):
         "from mylib.embeddings_utils import get_embedding",
     )
     invalid = (
-        Invalid("from openai.embeddings_utils import get_embedding"),
+        Invalid("from openai.embeddings_utils import get_embedding, plot_multiclass_precision_recall"),
         Invalid("import openai.embeddings_utils"),
-        Invalid("from openai.openai_object import OpenAIObject"),
+        Invalid("from openai.openai_object import OpenAIObject, make_session"),
         Invalid("import openai\nv = openai.embeddings_utils.cosine_similarity(a, b)"),
         Invalid("from openai import embeddings_utils"),
     )
@@ -55,6 +57,8 @@ class LegacyModule(Rule):
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
             module = _legacy_module(dotted_name(alias.name))
+            if module == "openai_object" and alias.asname is None and dotted_name(alias.name) == "openai.openai_object":
+                continue  # OAI106
             if module:
                 self.report(alias, f"`openai.{module}` was removed in openai 1.0: {LEGACY_MODULES[module]}")
 
@@ -63,6 +67,8 @@ class LegacyModule(Rule):
             return
         base = dotted_name(node.module)
         module = _legacy_module(base)
+        if (module == "embeddings_utils" and rebuildable(self.ctx, node)) or is_object_import(node):
+            return  # OAI105 rebuilds the helpers; OAI106 imports openai.BaseModel
         if module:
             self.report(node, f"`openai.{module}` was removed in openai 1.0: {LEGACY_MODULES[module]}")
         elif base == "openai" and not isinstance(node.names, cst.ImportStar):
@@ -73,6 +79,8 @@ class LegacyModule(Rule):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         qualname = self.ctx.reference(node)
+        if qualname == "openai.openai_object" and id(node) in self.ctx.inner:
+            return  # `openai.openai_object.OpenAIObject`: OAI106
         if qualname and qualname.count(".") == 1 and _legacy_module(qualname):
             module = qualname.split(".")[1]
             self.report(node, f"`openai.{module}` was removed in openai 1.0: {LEGACY_MODULES[module]}")

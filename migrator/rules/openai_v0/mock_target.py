@@ -31,7 +31,7 @@ def current_target(path: str) -> str | None:
     split = split_qualname(path)
     if split is None or split[1] is None:
         return None
-    found = resource_class(*split)
+    found = resource_class(split[0], split[1])
     return f"{found[0]}.{found[1]}" if found else None
 
 def legacy_path(path: str) -> bool:
@@ -44,6 +44,32 @@ def legacy_path(path: str) -> bool:
     if len(parts) == 2 and (parts[1] in CONFIG_REMOVED or parts[1] == "api_base"):
         return True
     return split_qualname(".".join(parts[:3])) is not None
+
+
+class _Uses(cst.CSTVisitor):
+    """``name.X`` attributes read in a scope (nested scopes that rebind the name are not told apart)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.attributes: list[cst.Attribute] = []
+        self.bare = 0  # uses of the name not followed by an attribute
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        if isinstance(node.value, cst.Name) and node.value.value == self.name:
+            self.attributes.append(node)
+            return False
+        return True
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.name:
+            self.bare += 1
+
+
+def _drop_attribute(node: cst.CSTNode) -> cst.CSTNode:
+    """``mock.create`` -> ``mock``."""
+    assert isinstance(node, cst.Attribute)
+    return node.value
 
 
 class LegacyMockTarget(Rule):
@@ -69,9 +95,15 @@ class LegacyMockTarget(Rule):
     def test_reply(mock_create): ...
     ```
 
+    A whole resource class patched (`patch("openai.Completion")`, `mocker.patch("openai.Embedding")`)
+    whose mock is used for one method only (`mock_completion.create.return_value = ...`) becomes a
+    patch of that method (`patch("openai.resources.completions.Completions.create")`), and
+    `mock_completion.create` becomes `mock_completion`.
+
     ## Fix safety
     Safe for patch targets that have a current path; the return values the mock hands out must still
-    become current response objects (reported separately where they are dicts).
+    become current response objects (OAI602). A class-level patch whose mock serves several methods,
+    or whose mock cannot be followed, is report-only.
     """
 
     valid = (
@@ -92,7 +124,55 @@ class LegacyMockTarget(Rule):
         Invalid("import openai\ndef test(monkeypatch):\n    monkeypatch.setattr(openai.Embedding, 'create', fake)"),
         Invalid("def test(mocker):\n    mocker.patch('openai.error.RateLimitError')"),
         Invalid("def test(monkeypatch):\n    monkeypatch.setattr('openai.api_base', 'http://x')"),
+        Invalid(
+            "from unittest.mock import patch\n@patch('openai.Completion')\ndef test(completion):\n"
+            "    completion.create.return_value = fake\n    completion.create.assert_not_called()",
+            fixed="from unittest.mock import patch\n@patch('openai.resources.completions.Completions.create')\n"
+            "def test(completion):\n    completion.return_value = fake\n    completion.assert_not_called()",
+        ),
+        Invalid(
+            "def test(mocker):\n    fake = mocker.patch('openai.Embedding')\n    fake.create.return_value = r\n"
+            "    fake.list.return_value = []",
+        ),
     )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.bound: dict[int, tuple[str, cst.CSTNode]] = {}  # id(patch call) -> (mock name, scope node)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None and isinstance(node.asname.name, cst.Name) and isinstance(node.item, cst.Call):
+            self.bound[id(node.item)] = (node.asname.name.value, self.ctx.scope.node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, cst.Call) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self.bound[id(node.value)] = (node.targets[0].target.value, self.ctx.scope.node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        params = [p.name.value for p in node.params.params if p.name.value not in ("self", "cls")]
+        patches = [d.decorator for d in reversed(node.decorators) if isinstance(d.decorator, cst.Call) and is_mock_call(d.decorator)]
+        for param, decorator in zip(params, patches):
+            self.bound[id(decorator)] = (param, node)
+
+    def _class_patch(self, node: cst.Call, resource: str, first: cst.SimpleString) -> Fix | None:
+        """``patch("openai.Completion")`` whose mock is used for one method: patch that method instead."""
+        bound = self.bound.get(id(node))
+        if bound is None:
+            return None
+        name, scope = bound
+        uses = _Uses(name)
+        scope.visit(uses)
+        methods = {a.attr.value for a in uses.attributes}
+        if len(methods) != 1:
+            return None
+        method = methods.pop()
+        found = resource_class(resource, method)
+        if found is None:
+            return None
+        plan = Fix().replace(first, cst.SimpleString(f"{first.prefix}{first.quote}{found[0]}.{found[1]}{first.quote}"))
+        for attribute in uses.attributes:
+            plan.edit(attribute, _drop_attribute)
+        return plan
 
     def visit_Call(self, node: cst.Call) -> None:
         if not node.args or not is_mock_call(node):
@@ -105,6 +185,9 @@ class LegacyMockTarget(Rule):
                 plan = None
                 if current is not None and isinstance(first, cst.SimpleString):
                     plan = Fix().replace(first, cst.SimpleString(f"{first.prefix}{first.quote}{current}{first.quote}"))
+                split = split_qualname(text)
+                if plan is None and split is not None and split[1] is None and isinstance(first, cst.SimpleString):
+                    plan = self._class_patch(node, split[0], first)
                 self.report(first, f"mock target `{text}` is v0 API that current code no longer calls", plan=plan)
             return
         qualname = self.ctx.reference(first)
@@ -117,7 +200,7 @@ class LegacyMockTarget(Rule):
             return
         plan, safety = None, None
         split = split_qualname(full)
-        found = resource_class(*split) if split and split[1] else None
+        found = resource_class(split[0], split[1]) if split and split[1] else None
         if found is not None and isinstance(second, cst.SimpleString) and isinstance(first, cst.Attribute):
             cls, method = found
             base = first.value if self.ctx.resolve(first.value) == "openai" else cst.Name("openai")

@@ -4,90 +4,55 @@ from __future__ import annotations
 
 import libcst as cst
 
-import keyword as _keyword
-
 from migrator.rules.base import Fix, Invalid, Rule
-from migrator.rules.names import Scope, string_value
-from migrator.rules.openai_v0.catalog import converts_to_chat, current_method, is_legacy_api_call, split_qualname
+from migrator.rules.names import Scope, dotted_name, string_value
+from migrator.rules.openai_v0.catalog import (
+    converts_to_chat,
+    current_method,
+    is_legacy_api_call,
+    split_qualname,
+)
+from migrator.rules.openai_v0.response_rewrite import (
+    chain_depth,
+    chain_root,
+    convertible,
+    edit_arg_to_dict,
+    edit_attributes,
+    edit_call_to_dict,
+    edit_get_chain,
+    edit_get_part,
+    edit_membership,
+    edit_method_name,
+    edit_receiver_to_dict,
+    edit_text_to_content,
+    get_base,
+    get_steps,
+    has_string_key,
+    membership,
+    pure,
+    string_key,
+)
 from migrator.rules.types import FixSafety
 
-
-def _field(key: str) -> str | None:
-    """The attribute for a v0 dict key (moderation categories: "self-harm/intent" -> self_harm_intent)."""
-    name = key.replace("-", "_").replace("/", "_")
-    return name if name.isidentifier() and not _keyword.iskeyword(name) else None
-
-
-def _string_key(node: cst.Subscript) -> str | None:
-    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
-        return None
-    return string_value(node.slice[0].slice.value)
-
-
-def to_attributes(expr: cst.BaseExpression) -> cst.BaseExpression:
-    """Rewrite string-key subscripts along an access chain into attributes, innermost first."""
-    if isinstance(expr, cst.Subscript):
-        inner = to_attributes(expr.value)
-        key = _string_key(expr)
-        name = _field(key) if key is not None else None
-        if name is not None:
-            return cst.Attribute(value=inner, attr=cst.Name(name), lpar=expr.lpar, rpar=expr.rpar)
-        return expr.with_changes(value=inner)
-    if isinstance(expr, cst.Attribute):
-        return expr.with_changes(value=to_attributes(expr.value))
-    return expr
-
-
-def _convertible(expr: cst.BaseExpression) -> bool:
-    """Every string key on the chain maps to an attribute name."""
-    while isinstance(expr, (cst.Subscript, cst.Attribute)):
-        if isinstance(expr, cst.Subscript):
-            key = _string_key(expr)
-            if key is not None and _field(key) is None:
-                return False
-        expr = expr.value
-    return True
-
-
-def _get_to_attribute(call: cst.CSTNode) -> cst.CSTNode:
-    """``x.get("k")`` -> ``x.k``; ``x.get("k", d)`` -> ``(x.k or d)``."""
-    assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
-    receiver = to_attributes(call.func.value)
-    name = _field(string_value(call.args[0].value) or "")
-    attribute = cst.Attribute(value=receiver, attr=cst.Name(name or "_"))
-    if len(call.args) == 1 or (isinstance(call.args[1].value, cst.Name) and call.args[1].value.value == "None"):
-        return attribute.with_changes(lpar=call.lpar, rpar=call.rpar)
-    return cst.BooleanOperation(
-        left=attribute, operator=cst.Or(), right=call.args[1].value, lpar=[cst.LeftParen()], rpar=[cst.RightParen()]
-    )
-
-
-def _to_dict(expr: cst.BaseExpression) -> cst.BaseExpression:
-    return cst.Call(func=cst.Attribute(value=to_attributes(expr), attr=cst.Name("to_dict")))
-
-
-def _chain_root(expr: cst.BaseExpression) -> cst.BaseExpression:
-    while isinstance(expr, (cst.Subscript, cst.Attribute)):
-        expr = expr.value
-    return expr
-
-
-def _has_string_key(expr: cst.BaseExpression) -> bool:
-    while isinstance(expr, (cst.Subscript, cst.Attribute)):
-        if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
-            index = expr.slice[0].slice
-            if isinstance(index, cst.Index) and isinstance(index.value, (cst.SimpleString, cst.ConcatenatedString)):
-                return True
-        expr = expr.value
-    return False
+# Builtins whose function argument is called with the elements of their iterable argument.
+_ELEMENT_CALLERS = ("sorted", "map", "filter", "min", "max")
+# Top-level keys only v0 responses have: a parameter read with them is likely one (reported if unknown).
+_RESPONSE_KEYS = ("choices", "usage", "results")
+# What code does with a dict that a response object now does through ``to_dict()``.
+_DICT_METHODS = ("items", "keys", "values")
 
 
 class LegacyResponseAccess(Rule):
     """## What it does
     Finds dict-style use of values that come from a v0 call: `resp["choices"][0]["message"]`,
-    `resp.get("usage")`, `"usage" in resp`, `json.dumps(resp)`, `dict(resp)`, and streamed chunks
-    (`chunk["choices"][0]["delta"]`). A value is followed through assignments, `for` loops over
-    streams and lists, and helper functions of the same module that return a v0 call's result.
+    `resp.get("usage")`, `"usage" in resp`, `json.dumps(resp)`, `dict(resp)`, `part.items()`,
+    `**resp`, and streamed chunks (`chunk["choices"][0]["delta"]`). A value is followed through
+    assignments, `for` loops over streams and lists, comprehensions and lambdas (`sorted(r["data"],
+    key=lambda d: d["index"])`), attributes (`self.last = create(...)`), lists and dicts it is put in
+    (`results.append(r)`, `cache[k] = r`), helper functions that return a v0 call's result, and with
+    the whole program (a `migrate apply` over a project): helpers of other modules and parameters
+    whose every caller passes a response. A parameter read like a response (`resp["choices"]`) whose
+    callers are unknown is reported, never guessed.
 
     ## Why is this bad?
     v0 responses were dicts; current ones are pydantic models: `resp["choices"]` raises `TypeError`,
@@ -97,24 +62,32 @@ class LegacyResponseAccess(Rule):
     ```python
     resp = openai.ChatCompletion.create(model="gpt-4o", messages=m)
     text = resp["choices"][0]["message"]["content"]
+    tokens = resp.get("usage", {}).get("total_tokens", 0)
     ```
 
     Use instead:
     ```python
     resp = client.chat.completions.create(model="gpt-4o", messages=m)
     text = resp.choices[0].message.content
+    tokens = (resp.usage.total_tokens if resp.usage is not None and resp.usage.total_tokens is not None else 0)
     ```
 
     ## Fix safety
-    Safe for subscripts and `.get` (to attributes), `json.dumps(resp)` (to `resp.model_dump_json()`)
-    and `dict(resp)` (to `resp.model_dump()`). Membership tests (`"x" in resp`) are report-only:
-    the right replacement depends on what the test meant.
+    Safe. Subscripts become attributes; `.get(k)` the attribute, `.get(k, "")` `(x.k or "")`, other
+    defaults and `.get(k, {}).get(...)` chains a `None` check that gives the default exactly where v0
+    found no key; `"k" in x` becomes `x.k is not None`. Dumps use `to_dict()`, which is
+    `model_dump(by_alias=True, exclude_unset=True)`: the API's key names (`self-harm`) and only the
+    fields the server sent, like the v0 dict: `json.dumps(r)`/`json.dump(r, f)` ->
+    `json.dumps(r.to_dict())`, `dict(r)` -> `r.to_dict()`, `r.items()` -> `r.to_dict().items()`,
+    `f(**r)` -> `f(**r.to_dict())`. Keys that are no identifier and uses it cannot rewrite exactly
+    are reported.
     """
 
     valid = (
         "from openai import OpenAI\nr = OpenAI().chat.completions.create(model='m', messages=[])\nprint(r.choices[0].message.content)",
         "import openai\nr = openai.ChatCompletion.create(model='m', messages=[])\nprint(r.choices[0].message.content)",
         "import openai\nr = {'choices': []}\nprint(r['choices'])",
+        "import openai\ndef show(row):\n    print(row['name'])",
         "import openai\ndef f():\n    r = openai.ChatCompletion.create(model='m', messages=[])\n    return 1\nx = f()\nx['a']",
     )
     has_fixes = True
@@ -139,7 +112,45 @@ class LegacyResponseAccess(Rule):
         ),
         Invalid("import openai, json\nr = openai.Completion.create(model='m', prompt='p')\njson.dumps(r)\nr.get('usage')", 2),
         Invalid("import openai\ndef ask(q):\n    return openai.ChatCompletion.create(model='m', messages=[q])\nans = ask('x')\nans['choices']"),
-        Invalid("import openai\nr = openai.ChatCompletion.create(model='m', messages=[])\nif 'usage' in r:\n    pass"),
+        Invalid(
+            "import openai\nr = openai.ChatCompletion.create(model='m', messages=[])\nif 'usage' in r:\n    pass",
+            fixed="from openai import OpenAI\n\nclient = OpenAI()\nr = client.chat.completions.create(model='m', messages=[])\n"
+            "if r.usage is not None:\n    pass",
+        ),
+        Invalid(
+            "import openai\nr = openai.ChatCompletion.create(model='m', messages=[])\n"
+            "n = r.get('usage', {}).get('total_tokens', 0)",
+            fixed="from openai import OpenAI\n\nclient = OpenAI()\nr = client.chat.completions.create(model='m', messages=[])\n"
+            "n = (r.usage.total_tokens if r.usage is not None and r.usage.total_tokens is not None else 0)",
+        ),
+        Invalid(
+            "import openai\nr = openai.Embedding.create(input=['a', 'b'], model='m')\n"
+            "rows = sorted(r['data'], key=lambda d: d['index'])\ntexts = list(map(lambda d: d['embedding'], rows))",
+            3,
+            fixed="from openai import OpenAI\n\nclient = OpenAI()\nr = client.embeddings.create(input=['a', 'b'], model='m')\n"
+            "rows = sorted(r.data, key=lambda d: d.index)\ntexts = list(map(lambda d: d.embedding, rows))",
+        ),
+        Invalid(
+            "import openai\nclass Bot:\n    def ask(self, m):\n"
+            "        self.last = openai.ChatCompletion.create(model='m', messages=m)\n        self.log.append(self.last)\n"
+            "    def text(self):\n        return self.last['choices'][0]['message']['content'], self.log[0]['id']",
+            2,
+        ),
+        Invalid(
+            "import openai, json\nr = openai.Moderation.create(input='x')\nflags = r['results'][0]['categories']\n"
+            "for name, hit in flags.items():\n    print(name, hit)\njson.dump(r, f, indent=2)\nMsg(**r['results'][0])",
+            4,
+            fixed="import json\nfrom openai import OpenAI\n\nclient = OpenAI()\nr = client.moderations.create(input='x')\n"
+            "flags = r.results[0].categories\nfor name, hit in flags.to_dict().items():\n    print(name, hit)\n"
+            "json.dump(r.to_dict(), f, indent=2)\nMsg(**r.results[0].to_dict())",
+        ),
+        Invalid(
+            "import openai\nfrom openai.openai_object import OpenAIObject\nopenai.Model.list()\n"
+            "def text(resp: OpenAIObject):\n    return resp['choices'][0]['text']",
+            fixed="from openai import OpenAI, BaseModel as OpenAIObject\n\nclient = OpenAI()\nclient.models.list()\n"
+            "def text(resp: OpenAIObject):\n    return resp.choices[0].text",
+        ),
+        Invalid("import openai\nopenai.Model.list()\ndef show(resp):\n    print(resp['choices'][0]['message']['content'])"),
         Invalid(
             "import openai\nasync def f():\n    r = await openai.ChatCompletion.acreate(model='m', messages=[])\n"
             "    return r['choices'][0]['message']['content']"
@@ -151,10 +162,18 @@ class LegacyResponseAccess(Rule):
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.names: dict[int, set[str]] = {}  # id(scope) -> names bound to v0 values
+        self.optional: dict[int, set[str]] = {}  # the subset bound to `r.get(k, {})`: None where v0 had {}
+        self.containers: dict[int, set[str]] = {}  # id(scope) -> names of lists/dicts holding v0 values
+        self.attributes: set[str] = set()  # `self.last`-style attributes assigned a v0 value
+        self.attribute_containers: set[str] = set()  # `self.history`-style attributes holding v0 values
         self.chat_names: dict[int, set[str]] = {}  # the subset whose call becomes a chat call (--target)
         self.producers: dict[int, set[str]] = {}  # id(scope) -> names bound to wrappers of v0 methods
         self.done: set[int] = set()
         self.accessed: set[int] = set()  # expressions whose value is used further (x in x.a, x[0], x.f())
+        self.element_lambdas: set[int] = set()  # lambdas called with the elements of a v0 value
+        self.lambda_bound: list[list[str]] = []
+        self.defs: list[str] = []  # names of the enclosing classes and functions
+        self.unknown_reported: set[int] = set()
         self._helpers: set[str] | None = None
 
     # -- what holds a v0 value -------------------------------------------------------------------
@@ -182,32 +201,126 @@ class LegacyResponseAccess(Rule):
             expr = expr.expression
         return isinstance(expr, cst.Call) and is_legacy_api_call(self.ctx, expr)
 
-    def is_legacy(self, expr: cst.BaseExpression) -> bool:
-        root = _chain_root(expr)
+    # -- the whole program ---------------------------------------------------------------------------
+    def _module(self) -> str | None:
+        return self.ctx.project.module_of(self.ctx.path)
+
+    def _absolute(self, qualname: str | None) -> str | None:
+        """A qualified name with ScopeIndex's relative ``.mod.name`` made absolute."""
+        if qualname is None or not qualname.startswith("."):
+            return qualname
+        module = self._module()
+        if module is None:
+            return None
+        from migrator.rules.openai_v0.program import absolute_module
+
+        dots = len(qualname) - len(qualname.lstrip("."))
+        is_package = self.ctx.path.endswith("__init__.py")
+        base = absolute_module(module, is_package, dots, "")
+        return f"{base}.{qualname[dots:]}" if base else qualname[dots:]
+
+    def _project_returns_response(self, func: cst.BaseExpression) -> bool:
+        project = self.ctx.project
+        if not project.modules:
+            return False
+        qualname = self._absolute(self.ctx.resolve(func))
+        if qualname is None and isinstance(func, cst.Name):
+            module = self._module()
+            if module is not None and func.value in self.ctx.index.root.locals:
+                qualname = f"{module}.{func.value}"
+        if qualname is None:
+            return False
+        if project.returns_response(qualname):
+            return True
+        head, _, name = qualname.rpartition(".")
+        exported = project.resolve_export(head, name) if head else None
+        return bool(exported and project.returns_response(exported))
+
+    def _legacy_root(self, root: cst.BaseExpression) -> bool:
         if isinstance(root, cst.Await):
             root = root.expression
         if self._is_legacy_call(root):
             return True
         if isinstance(root, cst.Name):
-            scope = self.ctx.scope
-            if root.value in self._scope_names(scope):
-                return True
-        if isinstance(root, cst.Call) and isinstance(root.func, cst.Name):
-            name = root.func.value
-            if name in self.producers.get(id(self.ctx.scope), ()) or name in self.producers.get(id(self.ctx.index.root), ()):
-                return True
-            return name in self._helpers_returning_legacy() and self.ctx.index.lookup(name, self.ctx.scope) is None
+            return root.value in self._scope_names(self.ctx.scope)
+        if isinstance(root, cst.Call):
+            if root.args and any(self._is_builtin(root.func, name) for name in ("max", "min", "next")):
+                first = root.args[0].value  # max(resp["data"], key=...): one of its elements
+                return self.is_legacy(first) or self._is_container(first) or self._holds_legacy(first)
+            if isinstance(root.func, cst.Name):
+                name = root.func.value
+                if name in self.producers.get(id(self.ctx.scope), ()) or name in self.producers.get(id(self.ctx.index.root), ()):
+                    return True
+                if name in self._helpers_returning_legacy() and self.ctx.index.lookup(name, self.ctx.scope) is None:
+                    return True
+            return self._project_returns_response(root.func)
         return False
+
+    def base_of(self, expr: cst.BaseExpression) -> int | None:
+        """How many links above the root of ``expr``'s chain the v0 value starts (0: the root is one;
+        1: the root holds them, ``results[0]``); None when ``expr`` is no v0 value."""
+        links: list[cst.BaseExpression] = []
+        node = expr
+        while isinstance(node, (cst.Subscript, cst.Attribute)):
+            links.append(node)
+            node = node.value
+        links.reverse()  # innermost first
+        if self._legacy_root(node):
+            return 0
+        # Attributes (`self.last`) and containers (`results[0]`, `self.history[-1]`).
+        for index, link in enumerate(links):
+            text = dotted_name(link) if isinstance(link, cst.Attribute) else ""
+            if text and text in self.attributes:
+                return index + 1
+            holder = link.value if isinstance(link, cst.Subscript) else None
+            if holder is not None and self._is_container(holder):
+                return index + 1
+        return None
+
+    def _is_container(self, expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Name):
+            return expr.value in self.containers.get(id(self.ctx.scope), ())
+        text = dotted_name(expr) if isinstance(expr, cst.Attribute) else ""
+        return bool(text) and text in self.attribute_containers
+
+    def _is_builtin(self, func: cst.BaseExpression, name: str) -> bool:
+        """``name`` is the builtin here, also in a module with star imports that do not provide it."""
+        if not isinstance(func, cst.Name) or func.value != name:
+            return False
+        if self.ctx.is_builtin(func, name):
+            return True
+        qualname = self.ctx.index.lookup(name, self.ctx.scope)
+        if qualname is None or not qualname.endswith("." + name):
+            return False  # bound in the module (or imported under that name)
+        star = qualname[: -len(name) - 1]
+        in_stars = any(star in scope.star_modules for scope in self.ctx.scopes)
+        return in_stars and self.ctx.project.resolve_export(star, name) is None
+
+    def is_legacy(self, expr: cst.BaseExpression) -> bool:
+        return self.base_of(expr) is not None
 
     def _wraps_legacy_method(self, expr: cst.CSTNode) -> bool:
         """``functools.partial(openai.ChatCompletion.create, ...)``, ``retry(...)(openai.Completion.create)``."""
         if isinstance(expr, (cst.Attribute, cst.Name)):
             split = split_qualname(self.ctx.resolve(expr))
-            if split is not None and split[1] is not None and current_method(*split) is not None:
+            if split is not None and split[1] is not None and current_method(split[0], split[1]) is not None:
                 return True
         if isinstance(expr, (cst.Lambda, cst.FunctionDef)):
             return False
         return any(self._wraps_legacy_method(child) for child in expr.children)
+
+    def _holds_legacy(self, expr: cst.BaseExpression) -> bool:
+        """A list/tuple/set literal or comprehension of v0 values, or an iteration of a container."""
+        if isinstance(expr, (cst.List, cst.Tuple, cst.Set)) and expr.elements:
+            return all(self.is_legacy(e.value) for e in expr.elements if not isinstance(e, cst.StarredElement))
+        if isinstance(expr, (cst.ListComp, cst.GeneratorExp)):
+            return self.is_legacy(expr.elt)
+        if isinstance(expr, cst.Call) and expr.args and any(
+            self._is_builtin(expr.func, name) for name in ("sorted", "list", "reversed", "filter", "tuple")
+        ):
+            iterable = expr.args[-1].value if self._is_builtin(expr.func, "filter") else expr.args[0].value
+            return self.is_legacy(iterable) or self._is_container(iterable)
+        return self._is_container(expr)
 
     def _bind(self, target: cst.BaseExpression, legacy: bool, value: cst.BaseExpression | None = None) -> None:
         if isinstance(target, cst.Name):
@@ -215,26 +328,99 @@ class LegacyResponseAccess(Rule):
             (names.add if legacy else names.discard)(target.value)
             chat = self.chat_names.setdefault(id(self.ctx.scope), set())
             (chat.add if legacy and value is not None and self._from_chat_conversion(value) else chat.discard)(target.value)
+            containers = self.containers.setdefault(id(self.ctx.scope), set())
+            holds = value is not None and not legacy and self._holds_legacy(value)
+            (containers.add if holds else containers.discard)(target.value)
+        elif isinstance(target, cst.Attribute):
+            text = dotted_name(target)
+            if not text or (value is not None and isinstance(value, cst.Name) and value.value == "None"):
+                return  # `self.last = None` in __init__ does not undo what another method stores
+            (self.attributes.add if legacy else self.attributes.discard)(text)
+            holds = value is not None and not legacy and self._holds_legacy(value)
+            (self.attribute_containers.add if holds else self.attribute_containers.discard)(text)
 
     def _from_chat_conversion(self, expr: cst.BaseExpression) -> bool:
-        root = _chain_root(expr)
+        root = chain_root(expr)
         if isinstance(root, cst.Await):
             root = root.expression
         if isinstance(root, cst.Call):
             return converts_to_chat(self.ctx, root)
         return isinstance(root, cst.Name) and root.value in self.chat_names.get(id(self.ctx.scope), ())
 
+    # -- scopes and parameters -----------------------------------------------------------------------
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.defs.append(node.name.value)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.defs.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.defs.append(node.name.value)
+        for param in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
+            hint = param.annotation.annotation if param.annotation is not None else None
+            if hint is not None and self.ctx.resolve(hint) == "openai.openai_object.OpenAIObject":
+                self._scope_names(self.ctx.scope).add(param.name.value)  # typed as a v0 response
+        module = self._module()
+        if module is None:
+            return
+        params = self.ctx.project.response_params(".".join([module, *self.defs]))
+        for name in params:
+            self._scope_names(self.ctx.scope).add(name)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.defs.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        bound: list[str] = []
+        if id(node) in self.element_lambdas and node.params.params:
+            first = node.params.params[0].name.value
+            names = self._scope_names(self.ctx.scope)
+            if first not in names:
+                names.add(first)
+                bound.append(first)
+        self.lambda_bound.append(bound)
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        names = self._scope_names(self.ctx.scope)
+        for name in self.lambda_bound.pop():
+            names.discard(name)
+
+    # -- bindings ------------------------------------------------------------------------------------
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self.accessed.add(id(node.value))
         # `.text` of a completion choice is `.message.content` once the call became a chat call.
         if node.attr.value == "text" and id(node) not in self.done and self._from_chat_conversion(node.value):
             self._claim(node)
-            plan = Fix().edit(node, lambda n: to_attributes(n.with_changes(
-                value=cst.Attribute(value=n.value, attr=cst.Name("message")), attr=cst.Name("content"))))
+            plan = Fix().edit(node, edit_text_to_content)
             self.report(node, "completion choices have `.text`; the chat call returns `.message.content`",
                         FixSafety.UNSAFE, plan)
 
+    def _part_with_empty_default(self, value: cst.BaseExpression) -> int | None:
+        """``r.get("usage", {})`` of a v0 value: how many links its base keeps (see :meth:`base_of`)."""
+        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "get"):
+            return None
+        steps = get_steps(value)
+        if steps is None or len(steps) != 1 or steps[0][1] is None or not isinstance(steps[0][1], cst.Dict):
+            return None
+        if steps[0][1].elements:
+            return None
+        keep = self.base_of(value.func.value)
+        return keep if keep is not None and convertible(value.func.value, keep) else None
+
     def visit_Assign(self, node: cst.Assign) -> None:
+        part = self._part_with_empty_default(node.value)
+        single = len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name)
+        if part is not None and single and id(node.value) not in self.done:
+            name = node.targets[0].target.value  # type: ignore[attr-defined]
+            self._claim(node.value)  # type: ignore[arg-type]
+            self._bind(node.targets[0].target, True, node.value)
+            self.optional.setdefault(id(self.ctx.scope), set()).add(name)
+            self.report(node.value, "`.get()` does not exist on current response objects; use the attribute "
+                        "(None where v0 gave the `{}` default: its later `.get()`s check for it)",
+                        plan=Fix().edit(node.value, edit_get_part(part)))
+            return
+        if single:
+            self.optional.get(id(self.ctx.scope), set()).discard(node.targets[0].target.value)  # type: ignore[attr-defined]
         legacy = self.is_legacy(node.value)
         producer = not legacy and self._wraps_legacy_method(node.value)
         for target in node.targets:
@@ -242,19 +428,27 @@ class LegacyResponseAccess(Rule):
             if isinstance(target.target, cst.Name):
                 names = self.producers.setdefault(id(self.ctx.scope), set())
                 (names.add if producer else names.discard)(target.target.value)
+            elif isinstance(target.target, cst.Subscript) and legacy:
+                self._store(target.target.value)  # cache[key] = resp
+
+    def _store(self, holder: cst.BaseExpression) -> None:
+        if isinstance(holder, cst.Name):
+            self.containers.setdefault(id(self.ctx.scope), set()).add(holder.value)
+        elif isinstance(holder, cst.Attribute) and dotted_name(holder):
+            self.attribute_containers.add(dotted_name(holder))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
-            self._bind(node.target, self.is_legacy(node.value))
+            self._bind(node.target, self.is_legacy(node.value), node.value)
 
     def visit_For(self, node: cst.For) -> None:
-        self._bind(node.target, self.is_legacy(node.iter))
+        self._bind(node.target, self.is_legacy(node.iter) or self._holds_legacy(node.iter))
 
     def _bind_comprehension(self, node) -> None:
         # The element of a comprehension is visited before its `for` clauses: bind their targets first.
         clause = node.for_in
         while clause is not None:
-            self._bind(clause.target, self.is_legacy(clause.iter))
+            self._bind(clause.target, self.is_legacy(clause.iter) or self._holds_legacy(clause.iter))
             clause = clause.inner_for_in
 
     def visit_ListComp(self, node: cst.ListComp) -> None:
@@ -281,52 +475,121 @@ class LegacyResponseAccess(Rule):
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         self.accessed.add(id(node.value))
-        if id(node) in self.done or not _has_string_key(node) or not self.is_legacy(node):
+        if id(node) in self.done or not has_string_key(node):
             return
+        keep = self.base_of(node)
+        if keep is None:
+            self._unknown_origin(node)
+            return
+        if chain_depth(node) <= keep:
+            return  # `cache["q1"]`: a key of the dict that holds responses
         self._claim(node)
-        if _string_key(node) == "text" and self._from_chat_conversion(node.value):
-            plan = Fix().edit(node, lambda n: cst.Attribute(
-                value=cst.Attribute(value=to_attributes(n.value), attr=cst.Name("message")), attr=cst.Name("content")))
-            self.report(node, "completion choices have `text`; the chat call returns `.message.content`", FixSafety.UNSAFE, plan)
+        if string_key(node) == "text" and self._from_chat_conversion(node.value):
+            self.report(node, "completion choices have `text`; the chat call returns `.message.content`",
+                        FixSafety.UNSAFE, Fix().edit(node, edit_text_to_content))
             return
-        plan = Fix().edit(node, to_attributes) if _convertible(node) else None
-        self.report(node, "v0 responses were dicts; current responses are objects: use attribute access", plan=plan)
+        access = Fix().edit(node, edit_attributes(keep)) if convertible(node, keep) else None
+        self.report(node, "v0 responses were dicts; current responses are objects: use attribute access", plan=access)
+
+    def _unknown_origin(self, node: cst.Subscript) -> None:
+        """A parameter read as a response (``resp["choices"]``) whose callers the analysis cannot see."""
+        root = chain_root(node)
+        if not isinstance(root, cst.Name) or string_key(node) not in _RESPONSE_KEYS or not isinstance(node.value, cst.Name):
+            return
+        scope = self.ctx.scope
+        function = scope.node
+        if not isinstance(function, cst.FunctionDef) or id(function) in self.unknown_reported:
+            return
+        params = function.params
+        if root.value not in {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}:
+            return
+        if scope.values.get(root.value):
+            return  # reassigned in the body: not only the caller's value
+        self.unknown_reported.add(id(function))
+        self.report(node, f"`{root.value}` is read like a v0 response, but where it comes from is unknown: "
+                    "if it is one, use attribute access (run `migrate` on the whole project to follow callers)",
+                    FixSafety.REPORT)
 
     def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if any(self._is_builtin(func, name) for name in _ELEMENT_CALLERS):
+            iterables = [a.value for a in node.args if not isinstance(a.value, cst.Lambda)]
+            if any(self.is_legacy(v) or self._is_container(v) for v in iterables):
+                for arg in node.args:
+                    if isinstance(arg.value, cst.Lambda):
+                        self.element_lambdas.add(id(arg.value))
+        if (
+            isinstance(func, cst.Attribute) and func.attr.value in ("append", "insert", "add") and node.args
+            and self.is_legacy(node.args[-1].value)
+        ):
+            self._store(func.value)
         if id(node) in self.done:
             return
-        func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in ("get", "to_dict_recursive"):
-            if self.is_legacy(func.value):
+        for arg in node.args:
+            if arg.star == "**" and self.is_legacy(arg.value):
+                splat_keep = self.base_of(arg.value) or 0
+                self._claim(arg.value)
+                splat = Fix().edit(arg, edit_arg_to_dict(splat_keep)) if convertible(arg.value, splat_keep) else None
+                self.report(arg, "`**` of a current response object fails (it is no mapping); splat `resp.to_dict()`", plan=splat)
+        if isinstance(func, cst.Attribute) and func.attr.value in ("get", "to_dict_recursive", *_DICT_METHODS):
+            receiver_keep = self.base_of(get_base(node)) if func.attr.value == "get" else self.base_of(func.value)
+            receiver = func.value if func.attr.value != "get" else get_base(node)
+            if receiver_keep is not None and chain_depth(receiver) >= receiver_keep:
                 self._claim(node)
-                if func.attr.value == "get":
-                    key = string_value(node.args[0].value) if node.args and not node.args[0].keyword else None
-                    fixable = (
-                        key is not None and _field(key) is not None and len(node.args) <= 2
-                        and id(node) not in self.accessed and _convertible(func.value)
-                    )
-                    plan = Fix().edit(node, _get_to_attribute) if fixable else None
-                    self.report(node, "`.get()` does not exist on current response objects; use attribute access", plan=plan)
-                else:
-                    plan = Fix().edit(node, lambda c: c.with_changes(func=c.func.with_changes(attr=cst.Name("to_dict"))))
-                    self.report(node, "`.to_dict_recursive()` is gone; use `.to_dict()`", plan=plan)
+                self._dict_method(node, func, receiver_keep)
             return
         if not node.args or not self.is_legacy(node.args[0].value):
             return
         first = node.args[0]
-        plan = Fix().edit(first, lambda a: a.with_changes(value=_to_dict(a.value))) if _convertible(first.value) else None
-        if self.ctx.resolve(func) == "json.dumps":
+        keep = self.base_of(first.value) or 0
+        plan = Fix().edit(first, edit_arg_to_dict(keep)) if convertible(first.value, keep) else None
+        if self.ctx.resolve(func) in ("json.dumps", "json.dump"):
             self.report(node, "current responses are not JSON-serialisable dicts; dump `resp.to_dict()`", plan=plan)
-        elif self.ctx.is_builtin(func, "dict"):
-            plan = Fix().edit(node, lambda c: _to_dict(c.args[0].value)) if plan else None
+        elif self._is_builtin(func, "dict") and len(node.args) == 1:
+            plan = Fix().edit(node, edit_call_to_dict(keep)) if plan else None
             self.report(node, "`dict(resp)` is shallow on current responses; use `resp.to_dict()`", plan=plan)
+
+    def _dict_method(self, node: cst.Call, func: cst.Attribute, keep: int) -> None:
+        method = func.attr.value
+        if method == "to_dict_recursive":
+            plan = Fix().edit(node, edit_method_name("to_dict"))
+            self.report(node, "`.to_dict_recursive()` is gone; use `.to_dict()`", plan=plan)
+            return
+        if method in _DICT_METHODS:
+            dump = None
+            if not node.args and convertible(func.value, keep):
+                dump = Fix().edit(node, edit_receiver_to_dict(keep))
+            self.report(node, f"current response objects have no `.{method}()`; use `.to_dict().{method}()`", plan=dump)
+            return
+        steps = get_steps(node)
+        base = get_base(node)
+        fixable = steps is not None and convertible(base, keep) and (
+            len(steps) == 1 or pure(base)
+        ) and (id(node) not in self.accessed or steps[-1][1] is None)
+        inner: cst.BaseExpression = node
+        while isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and inner.func.attr.value == "get":
+            self._claim(inner)
+            inner = inner.func.value
+        if fixable and steps is not None and len(steps) == 1 and steps[0][1] is not None and not pure(base):
+            fixable = string_value(steps[0][1]) == ""  # only the `or` form evaluates the receiver once
+        root = chain_root(base)
+        optional = keep == 0 and isinstance(root, cst.Name) and base is root and root.value in self.optional.get(
+            id(self.ctx.scope), ())
+        chain = Fix().edit(node, edit_get_chain(keep, optional)) if fixable else None
+        self.report(node, "`.get()` does not exist on current response objects; use attribute access", plan=chain)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         for target in node.comparisons:
             if isinstance(target.operator, (cst.In, cst.NotIn)) and self.is_legacy(target.comparator):
+                keep = self.base_of(target.comparator) or 0
+                fixable = (
+                    len(node.comparisons) == 1 and membership(node, keep) is not None
+                    and convertible(target.comparator, keep) and chain_depth(target.comparator) >= keep
+                )
+                test = Fix().edit(node, edit_membership(keep)) if fixable else None
                 self.report(
                     node,
                     "`in` on a current response object is always False (it iterates over field tuples); "
                     "test the attribute instead",
-                    FixSafety.REPORT,
+                    plan=test,
                 )

@@ -28,16 +28,29 @@ def openai_attr(name: str, fix: Fix, base: cst.BaseExpression | None = None) -> 
     return cst.parse_expression(f"openai.{name}")
 
 
-def constructor_call(call: cst.Call, cls: str, new_func: cst.BaseExpression, fix: Fix) -> cst.Call | None:
-    """Rewrite ``openai.error.X(message)`` as the current class built with the arguments it now needs;
-    None when the old arguments cannot be carried over (then the call is only reported)."""
+def constructor_call(
+    call: cst.Call, cls: str, new_func: cst.BaseExpression, fix: Fix, status: int | None = None
+) -> cst.Call | None:
+    """Rewrite ``openai.error.X(message)`` as the current class built with the arguments it now needs
+    (``status``: the HTTP status of the response it carries, when not the class's usual one); None when
+    the old arguments cannot be carried over (then the call is only reported)."""
     positional = [a for a in call.args if a.keyword is None and not a.star]
-    if len(positional) != len(call.args) or len(positional) > 1:
+    if len(positional) != len(call.args) or len(positional) > 2 or (len(positional) == 2 and cls != "BadRequestError"):
         return None
     message = positional[0].value if positional else cst.SimpleString('"error"')
+    if len(positional) == 2:  # v0 InvalidRequestError(message, param): the param travels in the error body
+        fix.add_import("httpx2")
+        body = cst.Dict([
+            cst.DictElement(cst.SimpleString('"message"'), message, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+            cst.DictElement(cst.SimpleString('"param"'), positional[1].value),
+        ])
+        extra = cst.parse_expression(f"f(response=httpx2.Response({status or STATUS[cls]}, request={_REQUEST}))")
+        return call.with_changes(func=new_func, args=[
+            cst.Arg(message), *extra.args, cst.Arg(body, keyword=cst.Name("body"), equal=cst.AssignEqual(  # type: ignore[attr-defined]
+                whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))])
     if cls in STATUS:
         fix.add_import("httpx2")
-        extra = cst.parse_expression(f"f(response=httpx2.Response({STATUS[cls]}, request={_REQUEST}), body=None)")
+        extra = cst.parse_expression(f"f(response=httpx2.Response({status or STATUS[cls]}, request={_REQUEST}), body=None)")
         return call.with_changes(func=new_func, args=[cst.Arg(message), *extra.args])  # type: ignore[attr-defined]
     if cls == "APIError":
         fix.add_import("httpx2")
@@ -61,7 +74,7 @@ def flatten_tuple(node: cst.CSTNode) -> cst.CSTNode:
     """Inline parenthesised tuples nested in a tuple (``(A, (B, C))`` -> ``(A, B, C)``)."""
     if not isinstance(node, cst.Tuple):
         return node
-    elements: list[cst.Element] = []
+    elements: list[cst.BaseElement] = []
     for element in node.elements:
         if isinstance(element.value, cst.Tuple) and not isinstance(element, cst.StarredElement):
             inner = list(element.value.elements)
