@@ -92,3 +92,33 @@ def http_server(tiny_gpt2):
     yield base
     proc.terminate()
     proc.wait(timeout=30)
+
+
+LEGACY_PACKAGES = ("openai==0.28.1", "numpy", "pytest")
+
+
+@pytest.fixture(scope="session")
+def legacy_python(tmp_path_factory):
+    """Python of a virtualenv with the legacy SDK (openai==0.28.1, numpy, pytest), built once per test run and
+    shared by the xdist workers (a file lock guards the build). ``MIGRATE_LEGACY_PYTHON`` names an existing
+    one; with ``MIGRATE_NO_LEGACY_VENV`` set, tests that need it skip, saying so."""
+    import fcntl
+    import subprocess
+
+    if os.environ.get("MIGRATE_NO_LEGACY_VENV"):
+        pytest.skip("MIGRATE_NO_LEGACY_VENV is set: the openai==0.28.1 half is not run")
+    if os.environ.get("MIGRATE_LEGACY_PYTHON"):
+        return Path(os.environ["MIGRATE_LEGACY_PYTHON"])
+    root = tmp_path_factory.getbasetemp().parent  # shared by the xdist workers of this run
+    venv, done = root / "legacy-venv", root / "legacy-venv.ok"
+    with open(root / "legacy-venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+            proc = subprocess.run(
+                [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                 *LEGACY_PACKAGES], capture_output=True, text=True, check=False,
+            )
+            assert proc.returncode == 0, f"could not build the openai==0.28.1 virtualenv:\n{proc.stderr[-2000:]}"
+            done.touch()
+    return venv / "bin" / "python"

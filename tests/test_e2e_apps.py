@@ -41,22 +41,6 @@ def fake_server():
         yield server
 
 
-@pytest.fixture(scope="session")
-def legacy_python(tmp_path_factory):
-    """Python of a virtualenv with openai==0.28.1 and numpy, or None when MIGRATE_NO_LEGACY_VENV is set."""
-    if os.environ.get("MIGRATE_NO_LEGACY_VENV"):
-        return None
-    if os.environ.get("MIGRATE_LEGACY_PYTHON"):
-        return Path(os.environ["MIGRATE_LEGACY_PYTHON"])
-    venv = tmp_path_factory.mktemp("legacy-apps") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    proc = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "openai==0.28.1", "numpy"],
-        capture_output=True, text=True, check=False,
-    )
-    assert proc.returncode == 0, f"could not build the openai==0.28.1 virtualenv:\n{proc.stderr[-2000:]}"
-    return python
 
 
 def app_env(app_dir: Path, server: FakeOpenAI) -> dict[str, str]:
@@ -98,8 +82,6 @@ def test_every_app_is_complete():
 
 @pytest.mark.parametrize("name", APPS)
 def test_legacy_app_prints_expected(name, tmp_path, fake_server, legacy_python):
-    if legacy_python is None:
-        pytest.skip("MIGRATE_NO_LEGACY_VENV is set: the openai==0.28.1 half is not run")
     app_dir = tmp_path / name
     shutil.copytree(APPS_DIR / name, app_dir)
     assert run_app(legacy_python, app_dir, fake_server) == expected_output(name)
