@@ -7,7 +7,7 @@ a project with mocked tests, a CLI), with `main.py` as its entry point, `expecte
 server's URL without / with `/v1`; every other OPENAI_* / AZURE_* variable is removed).
 
 Two halves per app, against the same fake server (tests/fake_openai.py):
-- legacy: the app as written runs under openai==0.28.1, in a virtualenv this module builds (or the Python
+- legacy: the app as written runs under openai==0.28.1, in the virtualenv tests/conftest.py builds (or the Python
   named by MIGRATE_LEGACY_PYTHON); skipped, visibly, when MIGRATE_NO_LEGACY_VENV is set;
 - migrated: a copy is rewritten with the real CLI (`python -m migrator apply DIR`), which must exit 0 or 1
   (1: findings left for a human) and change nothing when run again; the result runs under the openai SDK
