@@ -260,6 +260,7 @@ def combine(summaries: Iterable, names: dict[str, str], complete: bool, unseen: 
                     changed = True
 
     config = tuple(site for summary in summaries for site in summary.config)
+    through = tuple(s.module for s in summaries if _reaches_openai_through(base, s, known))
     v0_calls = tuple((s.module, s.sync_calls, s.async_calls) for s in summaries if s.sync_calls or s.async_calls)
     return ProjectView(
         complete=complete,
@@ -274,6 +275,21 @@ def combine(summaries: Iterable, names: dict[str, str], complete: bool, unseen: 
         unseen=tuple(unseen),
         dual_sdk=tuple(s.module for s in summaries if s.dual_sdk),
         local_openai=tuple(s.module for s in summaries if s.local_openai),
+        openai_through=through,
+    )
+
+
+def _reaches_openai_through(view: ProjectView, summary, known: set[str]) -> bool:
+    """Whether the module gets ``openai`` (or a part of it) from a project module that re-exports it."""
+    for qualified in summary.exports.values():
+        head, _, last = qualified.rpartition(".")
+        if head in known:
+            found = view.resolve_export(head, last)
+            if found is not None and found.split(".")[0] == "openai":
+                return True
+    return any(
+        (found := view.resolve_export(source, "openai")) is not None and found.split(".")[0] == "openai"
+        for source in summary.stars if source in known
     )
 
 

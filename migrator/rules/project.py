@@ -55,6 +55,7 @@ class ProjectView:
     unseen: tuple[str, ...] = ()  # what the view could not see (said in plans made from it)
     dual_sdk: tuple[str, ...] = ()  # modules with a both-SDKs guard (their legacy branch is left alone)
     local_openai: tuple[str, ...] = ()  # modules that import openai only inside functions
+    openai_through: tuple[str, ...] = ()  # modules that reach openai only through a project re-export
 
     # -- modules ----------------------------------------------------------------------------------
     @cached_property
@@ -144,6 +145,17 @@ class ProjectView:
             if name == module:
                 return sync, asynchronous
         return False, False
+
+    def forced_codes_for(self, path: str) -> tuple[str, ...]:
+        """Rules that must run on ``path`` whatever the text pre-filter says: every openai rule for a
+        module that reaches openai through a project re-export (``from .common import openai``), since
+        the pre-filter looks only for imports of ``openai`` itself."""
+        module = self.module_of(path)
+        if module is None or module not in self.openai_through:
+            return ()
+        from migrator.rules.registry import RULES
+
+        return tuple(entry.code for entry in RULES if entry.code.startswith("OAI"))
 
     def calling_modules(self) -> tuple[str, ...]:
         """Modules of the project that make v0 API calls."""
