@@ -221,3 +221,39 @@ def test_computed_api_type_goes_to_the_module_client(tmp_path):
 
     text, _ = fix_text(str(tmp_path / "az.py"), files["az.py"], ALL, FixOptions(project=view))
     assert text == "import os\nimport openai\nopenai.api_type = os.environ['KIND']\nopenai.models.list()\n"
+
+
+def test_modules_reaching_openai_through_a_re_export_get_every_openai_rule(tmp_path, run_cli):
+    files = {
+        "kb/__init__.py": "",
+        "kb/common.py": "import openai\nopenai.api_key = 'k'\n",
+        "kb/llm.py": """\
+            import backoff
+            from .common import openai
+
+            @backoff.on_exception(backoff.expo, openai.error.RateLimitError)
+            def models():
+                return [m["id"] for m in openai.Model.list()["data"]]
+        """,
+        "main.py": """\
+            from kb.common import openai
+            from kb.llm import models
+
+            try:
+                print(models())
+            except openai.error.RateLimitError as e:
+                print(e.http_status)
+        """,
+    }
+    paths = write(tmp_path, files)
+    view = build_project(paths, ALL)
+    assert set(view.openai_through) == {"kb.llm", "main"}
+    assert "OAI301" in view.forced_codes_for(str(tmp_path / "main.py"))
+    assert view.forced_codes_for(str(tmp_path / "kb" / "common.py")) == ()
+    proc = run_cli("apply", ".")
+    assert proc.returncode in (0, 1), proc.stderr
+    llm = (tmp_path / "kb" / "llm.py").read_text()
+    assert "openai.RateLimitError" in llm and 'm.id for m in openai.models.list().data' in llm
+    assert "import openai" not in llm.splitlines()  # the re-exported name is used as it is
+    main = (tmp_path / "main.py").read_text()
+    assert "except openai.RateLimitError as e:" in main and "e.status_code" in main
