@@ -257,3 +257,36 @@ def test_modules_reaching_openai_through_a_re_export_get_every_openai_rule(tmp_p
     assert "import openai" not in llm.splitlines()  # the re-exported name is used as it is
     main = (tmp_path / "main.py").read_text()
     assert "except openai.RateLimitError as e:" in main and "e.status_code" in main
+
+
+def test_keyword_arguments_built_by_a_helper_in_another_module_are_renamed_where_built(tmp_path, run_cli):
+    files = {
+        "llm/__init__.py": "",
+        "llm/config.py": """\
+            DEPLOYMENTS = {"chat": "gpt35-prod"}
+
+            def model_kwargs(kind):
+                if kind == "azure":
+                    return {"engine": DEPLOYMENTS["chat"], "request_timeout": 30}
+                return {"model": "gpt-3.5-turbo"}
+
+            def other():
+                return {"engine": "left alone"}
+        """,
+        "llm/service.py": """\
+            import openai
+            from .config import model_kwargs
+
+            def complete(prompt):
+                return openai.ChatCompletion.create(messages=[], **model_kwargs("chat"))
+        """,
+    }
+    paths = write(tmp_path, files)
+    view = build_project(paths, ALL)
+    assert view.splatted_into_v0("llm.config.model_kwargs") and not view.splatted_into_v0("llm.config.other")
+    assert view.forced_codes_for(str(tmp_path / "llm" / "config.py")) == ("OAI401",)
+    proc = run_cli("apply", ".")
+    assert proc.returncode in (0, 1), proc.stderr
+    config = (tmp_path / "llm" / "config.py").read_text()
+    assert 'return {"model": DEPLOYMENTS["chat"], "timeout": 30}' in config
+    assert 'return {"engine": "left alone"}' in config

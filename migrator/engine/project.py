@@ -276,6 +276,7 @@ def combine(summaries: Iterable, names: dict[str, str], complete: bool, unseen: 
         dual_sdk=tuple(s.module for s in summaries if s.dual_sdk),
         local_openai=tuple(s.module for s in summaries if s.local_openai),
         openai_through=through,
+        kwargs_functions=frozenset(canonical(q) for summary in summaries for q in summary.kwargs_sources),
     )
 
 
