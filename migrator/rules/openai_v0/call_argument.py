@@ -327,6 +327,28 @@ class LegacyCallArgument(Rule):
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.opened: dict[int, dict[str, cst.Call]] = {}  # id(scope) -> name -> the open() call bound to it
+        self.functions: list[str] = []  # names of the enclosing functions
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions.append(node.name.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.functions.pop()
+
+    def visit_Return(self, node: cst.Return) -> None:
+        """``return {"engine": ...}`` in a function whose result is splatted into v0 calls elsewhere."""
+        module = self.ctx.project.module_of(self.ctx.path)
+        if not isinstance(node.value, cst.Dict) or module is None or len(self.functions) != 1:
+            return
+        if not self.ctx.project.splatted_into_v0(f"{module}.{self.functions[0]}"):
+            return
+        keys = {string_value(e.key) for e in node.value.elements if isinstance(e, cst.DictElement)}
+        for element in node.value.elements:
+            key = string_value(element.key) if isinstance(element, cst.DictElement) else None
+            if key in RENAMES and RENAMES[key] not in keys and not {"engine", "deployment_id"} <= keys:
+                assert isinstance(element, cst.DictElement)
+                self.report(element.key, f"`{key}` (splatted into a v0 call) is not accepted by the current SDK; "
+                            f"{LEGACY_KWARGS[key][0]}", FixSafety.SAFE, Fix().edit(element.key, _renamed_key(RENAMES[key])))
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None and isinstance(node.asname.name, cst.Name) and isinstance(node.item, cst.Call):
