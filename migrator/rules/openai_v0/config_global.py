@@ -208,8 +208,8 @@ class LegacyConfigGlobal(Rule):
                     fix.edit(assigned_value, _with_trailing_slash)
             elif name == "api_type" and (id(node) in top_level or plan.style == "module") and id(node) in self.values:
                 # The literal, or the literals in a computed value (`os.getenv("OPENAI_API_TYPE", "open_ai")`).
-                assigned = self.values[id(node)]
-                literals = [assigned] if isinstance(assigned, cst.SimpleString) else _strings(assigned)
+                assigned_value = self.values[id(node)]
+                literals = [assigned_value] if isinstance(assigned_value, cst.SimpleString) else _strings(assigned_value)
                 for literal in literals:
                     value = string_value(literal)
                     normal = "azure" if value in AZURE_TYPES else "openai" if value in OPENAI_TYPES else None
