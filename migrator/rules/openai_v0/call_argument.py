@@ -454,9 +454,7 @@ class LegacyCallArgument(Rule):
             elif name == "request_id" or (name == "headers" and "request_id" in present):
                 fix = Fix().edit(node, _request_id_edit)  # one shared edit: merges headers and the request id
             elif name in CREDENTIALS and (
-                found_client := plan.options_client(legacy_is_async(self.ctx, node), fix := Fix())
+                found_client := plan.options_client(legacy_is_async(self.ctx, node), options_fix := Fix())
             ) is not None:
-                fix.edit(node, _with_options_edit(*found_client))
-            else:
-                fix = None
+                fix = options_fix.edit(node, _with_options_edit(*found_client))
             self.report(arg, f"`{name}=` is not accepted by the current SDK; {advice}", safety, fix)
