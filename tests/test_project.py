@@ -290,3 +290,22 @@ def test_keyword_arguments_built_by_a_helper_in_another_module_are_renamed_where
     config = (tmp_path / "llm" / "config.py").read_text()
     assert 'return {"model": DEPLOYMENTS["chat"], "timeout": 30}' in config
     assert 'return {"engine": "left alone"}' in config
+
+
+def test_generated_clients_wrap_at_the_project_line_length(tmp_path, run_cli):
+    source = "import openai\nopenai.api_key = 'sk-local-test-key-not-secret'\nopenai.api_base = 'http://localhost:8000/v1'\n" \
+        "openai.Model.list()\n"
+    one_line = "client = OpenAI(api_key='sk-local-test-key-not-secret', base_url='http://localhost:8000/v1')"
+    assert 88 < len(one_line) < 120
+    for config, wrapped in (("", True), ("[tool.ruff]\nline-length = 120\n", False),
+                            ("[tool.black]\nline-length = 120\n", False)):
+        project = tmp_path / str(len(config))
+        project.mkdir()
+        (project / "app.py").write_text(source)
+        if config:
+            (project / "pyproject.toml").write_text(config)
+        assert build_project([str(project / "app.py")], ALL).line_length == (120 if config else 88)
+        proc = run_cli("apply", str(project / "app.py"))
+        assert proc.returncode in (0, 1), proc.stderr
+        text = (project / "app.py").read_text()
+        assert (one_line in text) is not wrapped and ("client = OpenAI(\n" in text) is wrapped, text

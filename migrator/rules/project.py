@@ -56,6 +56,7 @@ class ProjectView:
     dual_sdk: tuple[str, ...] = ()  # modules with a both-SDKs guard (their legacy branch is left alone)
     local_openai: tuple[str, ...] = ()  # modules that import openai only inside functions
     openai_through: tuple[str, ...] = ()  # modules that reach openai only through a project re-export
+    line_length: int = 88  # the project's line length ([tool.ruff] / [tool.black] line-length), for generated code
     kwargs_functions: frozenset[str] = frozenset()  # qualnames of functions whose result is **-splatted into v0 calls
 
     # -- modules ----------------------------------------------------------------------------------

@@ -190,7 +190,7 @@ class ClientPlan:
                 kwargs = self._kwargs()
             args = [f"{render(a.keyword)}={render(a.value)}" for a in kwargs]  # type: ignore[arg-type]
             line = f"{name} = {self.class_name(is_async)}({', '.join(args)})"
-            if len(line) > 88:  # wrap the way black would
+            if len(line) > self.ctx.project.line_length:  # wrap the way black would
                 line = f"{name} = {self.class_name(is_async)}(\n" + "".join(f"    {a},\n" for a in args) + ")"
             out.append(cst.parse_statement(line + "\n"))
         return out  # type: ignore[return-value]
