@@ -163,7 +163,7 @@ def build_project(
 def project_line_length(files: Sequence[str]) -> int | None:
     """``line-length`` of ``[tool.ruff]`` (or ``[tool.black]``) in the pyproject.toml nearest above the
     files' common directory; None when there is none (or it cannot be read)."""
-    import tomllib
+    from migrator.engine.config import tomllib
 
     if not files:
         return None
