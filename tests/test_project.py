@@ -221,3 +221,91 @@ def test_computed_api_type_goes_to_the_module_client(tmp_path):
 
     text, _ = fix_text(str(tmp_path / "az.py"), files["az.py"], ALL, FixOptions(project=view))
     assert text == "import os\nimport openai\nopenai.api_type = os.environ['KIND']\nopenai.models.list()\n"
+
+
+def test_modules_reaching_openai_through_a_re_export_get_every_openai_rule(tmp_path, run_cli):
+    files = {
+        "kb/__init__.py": "",
+        "kb/common.py": "import openai\nopenai.api_key = 'k'\n",
+        "kb/llm.py": """\
+            import backoff
+            from .common import openai
+
+            @backoff.on_exception(backoff.expo, openai.error.RateLimitError)
+            def models():
+                return [m["id"] for m in openai.Model.list()["data"]]
+        """,
+        "main.py": """\
+            from kb.common import openai
+            from kb.llm import models
+
+            try:
+                print(models())
+            except openai.error.RateLimitError as e:
+                print(e.http_status)
+        """,
+    }
+    paths = write(tmp_path, files)
+    view = build_project(paths, ALL)
+    assert set(view.openai_through) == {"kb.llm", "main"}
+    assert "OAI301" in view.forced_codes_for(str(tmp_path / "main.py"))
+    assert view.forced_codes_for(str(tmp_path / "kb" / "common.py")) == ()
+    proc = run_cli("apply", ".")
+    assert proc.returncode in (0, 1), proc.stderr
+    llm = (tmp_path / "kb" / "llm.py").read_text()
+    assert "openai.RateLimitError" in llm and 'm.id for m in openai.models.list().data' in llm
+    assert "import openai" not in llm.splitlines()  # the re-exported name is used as it is
+    main = (tmp_path / "main.py").read_text()
+    assert "except openai.RateLimitError as e:" in main and "e.status_code" in main
+
+
+def test_keyword_arguments_built_by_a_helper_in_another_module_are_renamed_where_built(tmp_path, run_cli):
+    files = {
+        "llm/__init__.py": "",
+        "llm/config.py": """\
+            DEPLOYMENTS = {"chat": "gpt35-prod"}
+
+            def model_kwargs(kind):
+                if kind == "azure":
+                    return {"engine": DEPLOYMENTS["chat"], "request_timeout": 30}
+                return {"model": "gpt-3.5-turbo"}
+
+            def other():
+                return {"engine": "left alone"}
+        """,
+        "llm/service.py": """\
+            import openai
+            from .config import model_kwargs
+
+            def complete(prompt):
+                return openai.ChatCompletion.create(messages=[], **model_kwargs("chat"))
+        """,
+    }
+    paths = write(tmp_path, files)
+    view = build_project(paths, ALL)
+    assert view.splatted_into_v0("llm.config.model_kwargs") and not view.splatted_into_v0("llm.config.other")
+    assert view.forced_codes_for(str(tmp_path / "llm" / "config.py")) == ("OAI401",)
+    proc = run_cli("apply", ".")
+    assert proc.returncode in (0, 1), proc.stderr
+    config = (tmp_path / "llm" / "config.py").read_text()
+    assert 'return {"model": DEPLOYMENTS["chat"], "timeout": 30}' in config
+    assert 'return {"engine": "left alone"}' in config
+
+
+def test_generated_clients_wrap_at_the_project_line_length(tmp_path, run_cli):
+    source = "import openai\nopenai.api_key = 'sk-local-test-key-not-secret'\nopenai.api_base = 'http://localhost:8000/v1'\n" \
+        "openai.Model.list()\n"
+    one_line = "client = OpenAI(api_key='sk-local-test-key-not-secret', base_url='http://localhost:8000/v1')"
+    assert 88 < len(one_line) < 120
+    for config, wrapped in (("", True), ("[tool.ruff]\nline-length = 120\n", False),
+                            ("[tool.black]\nline-length = 120\n", False)):
+        project = tmp_path / str(len(config))
+        project.mkdir()
+        (project / "app.py").write_text(source)
+        if config:
+            (project / "pyproject.toml").write_text(config)
+        assert build_project([str(project / "app.py")], ALL).line_length == (120 if config else 88)
+        proc = run_cli("apply", str(project / "app.py"))
+        assert proc.returncode in (0, 1), proc.stderr
+        text = (project / "app.py").read_text()
+        assert (one_line in text) is not wrapped and ("client = OpenAI(\n" in text) is wrapped, text

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
 from migrator.engine.prefilter import prefilter_for
 from migrator.engine.source import SourceError, read_source
@@ -154,7 +155,36 @@ def build_project(
                 summaries[path] = summarise(path, names[path], parsed_modules[path], through)
             except Exception as exc:  # noqa: BLE001
                 unseen.append(f"{path}: not analysed ({type(exc).__name__})")
-    return combine(summaries.values(), names, complete=len(python) > 1, unseen=unseen)
+    view = combine(summaries.values(), names, complete=len(python) > 1, unseen=unseen)
+    length = project_line_length(python)
+    return replace(view, line_length=length) if length is not None else view
+
+
+def project_line_length(files: Sequence[str]) -> int | None:
+    """``line-length`` of ``[tool.ruff]`` (or ``[tool.black]``) in the pyproject.toml nearest above the
+    files' common directory; None when there is none (or it cannot be read)."""
+    from migrator.engine.config import tomllib
+
+    if not files:
+        return None
+    directory = os.path.commonpath([os.path.dirname(os.path.abspath(f)) for f in files])
+    while True:
+        candidate = os.path.join(directory, "pyproject.toml")
+        if os.path.isfile(candidate):
+            try:
+                with open(candidate, "rb") as handle:
+                    tool = tomllib.load(handle).get("tool", {})
+            except (OSError, tomllib.TOMLDecodeError):
+                return None
+            for section in ("ruff", "black"):
+                value = tool.get(section, {}).get("line-length") if isinstance(tool.get(section), dict) else None
+                if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                    return value
+            return None
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
 
 
 def _through(view: ProjectView, known: set[str]) -> Callable[[str], str | None]:
@@ -260,6 +290,7 @@ def combine(summaries: Iterable, names: dict[str, str], complete: bool, unseen: 
                     changed = True
 
     config = tuple(site for summary in summaries for site in summary.config)
+    through = tuple(s.module for s in summaries if _reaches_openai_through(base, s, known))
     v0_calls = tuple((s.module, s.sync_calls, s.async_calls) for s in summaries if s.sync_calls or s.async_calls)
     return ProjectView(
         complete=complete,
@@ -274,6 +305,22 @@ def combine(summaries: Iterable, names: dict[str, str], complete: bool, unseen: 
         unseen=tuple(unseen),
         dual_sdk=tuple(s.module for s in summaries if s.dual_sdk),
         local_openai=tuple(s.module for s in summaries if s.local_openai),
+        openai_through=through,
+        kwargs_functions=frozenset(canonical(q) for summary in summaries for q in summary.kwargs_sources),
+    )
+
+
+def _reaches_openai_through(view: ProjectView, summary, known: set[str]) -> bool:
+    """Whether the module gets ``openai`` (or a part of it) from a project module that re-exports it."""
+    for qualified in summary.exports.values():
+        head, _, last = qualified.rpartition(".")
+        if head in known:
+            found = view.resolve_export(head, last)
+            if found is not None and found.split(".")[0] == "openai":
+                return True
+    return any(
+        (found := view.resolve_export(source, "openai")) is not None and found.split(".")[0] == "openai"
+        for source in summary.stars if source in known
     )
 
 
@@ -290,8 +337,6 @@ def _argument(args: tuple, index: int, name: str):
 def plan_run(files: Sequence[str], codes: Sequence[str], options):
     """``options`` (FixOptions) with the whole program's view, and the client plan of each module as
     lines for the user (``path: plan: reason``)."""
-    from dataclasses import replace
-
     from migrator.rules.openai_v0.planning import environment_lines, plan_lines
     from migrator.targets import TargetError, parse_target
 

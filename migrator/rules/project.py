@@ -55,6 +55,9 @@ class ProjectView:
     unseen: tuple[str, ...] = ()  # what the view could not see (said in plans made from it)
     dual_sdk: tuple[str, ...] = ()  # modules with a both-SDKs guard (their legacy branch is left alone)
     local_openai: tuple[str, ...] = ()  # modules that import openai only inside functions
+    openai_through: tuple[str, ...] = ()  # modules that reach openai only through a project re-export
+    line_length: int = 88  # the project's line length ([tool.ruff] / [tool.black] line-length), for generated code
+    kwargs_functions: frozenset[str] = frozenset()  # qualnames of functions whose result is **-splatted into v0 calls
 
     # -- modules ----------------------------------------------------------------------------------
     @cached_property
@@ -144,6 +147,27 @@ class ProjectView:
             if name == module:
                 return sync, asynchronous
         return False, False
+
+    def forced_codes_for(self, path: str) -> tuple[str, ...]:
+        """Rules that must run on ``path`` whatever the text pre-filter says: every openai rule for a
+        module that reaches openai through a project re-export (``from .common import openai``), since
+        the pre-filter looks only for imports of ``openai`` itself; the argument rule for a module that
+        builds keyword arguments of v0 calls in another module (:meth:`splatted_into_v0`)."""
+        module = self.module_of(path)
+        if module is None:
+            return ()
+        if module in self.openai_through:
+            from migrator.rules.registry import RULES
+
+            return tuple(entry.code for entry in RULES if entry.code.startswith("OAI"))
+        if any(q.rpartition(".")[0] == module for q in self.kwargs_functions):
+            return ("OAI401",)  # the keyword arguments of v0 calls that it builds are renamed where built
+        return ()
+
+    def splatted_into_v0(self, qualname: str) -> bool:
+        """Whether the result of the project function ``qualname`` is passed as ``**kwargs`` to v0 calls
+        (``create(**model_kwargs("chat"))``): the keys of the dicts it returns are v0 keyword arguments."""
+        return qualname in self.kwargs_functions
 
     def calling_modules(self) -> tuple[str, ...]:
         """Modules of the project that make v0 API calls."""

@@ -49,8 +49,9 @@ def _request_id(call: cst.Call) -> cst.Call:
     )
 
 
-def _with_options(call: cst.Call, client: str) -> cst.Call:
-    """``client.x.create(api_key=k, ...)`` -> ``client.with_options(api_key=k).x.create(...)``."""
+def _with_options(call: cst.Call, client: str, base: cst.BaseExpression | None = None) -> cst.Call:
+    """``client.x.create(api_key=k, ...)`` -> ``client.with_options(api_key=k).x.create(...)`` (``base``:
+    what ``with_options`` is called on instead of ``client``)."""
     moved = [a for a in call.args if a.keyword is not None and a.keyword.value in CREDENTIALS]
     if not moved:
         return call
@@ -59,7 +60,7 @@ def _with_options(call: cst.Call, client: str) -> cst.Call:
         o.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) if i < len(options) - 1 else o
         for i, o in enumerate(options)
     ]
-    holder = cst.Call(func=cst.Attribute(value=cst.Name(client), attr=cst.Name("with_options")), args=options)
+    holder = cst.Call(func=cst.Attribute(value=base or cst.Name(client), attr=cst.Name("with_options")), args=options)
     func = replace_root(call.func, client, lambda _name: holder)
     if func is None:
         return call
@@ -228,10 +229,10 @@ def _request_id_edit(node: cst.CSTNode) -> cst.CSTNode:
     return _request_id(node)
 
 
-def _with_options_edit(client: str) -> Callable[[cst.CSTNode], cst.CSTNode]:
+def _with_options_edit(client: str, base: cst.BaseExpression | None = None) -> Callable[[cst.CSTNode], cst.CSTNode]:
     def edit(node: cst.CSTNode) -> cst.CSTNode:
         assert isinstance(node, cst.Call)
-        return _with_options(node, client)
+        return _with_options(node, client, base)
     return edit
 
 
@@ -326,6 +327,28 @@ class LegacyCallArgument(Rule):
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.opened: dict[int, dict[str, cst.Call]] = {}  # id(scope) -> name -> the open() call bound to it
+        self.functions: list[str] = []  # names of the enclosing functions
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions.append(node.name.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.functions.pop()
+
+    def visit_Return(self, node: cst.Return) -> None:
+        """``return {"engine": ...}`` in a function whose result is splatted into v0 calls elsewhere."""
+        module = self.ctx.project.module_of(self.ctx.path)
+        if not isinstance(node.value, cst.Dict) or module is None or len(self.functions) != 1:
+            return
+        if not self.ctx.project.splatted_into_v0(f"{module}.{self.functions[0]}"):
+            return
+        keys = {string_value(e.key) for e in node.value.elements if isinstance(e, cst.DictElement)}
+        for element in node.value.elements:
+            key = string_value(element.key) if isinstance(element, cst.DictElement) else None
+            if key in RENAMES and RENAMES[key] not in keys and not {"engine", "deployment_id"} <= keys:
+                assert isinstance(element, cst.DictElement)
+                self.report(element.key, f"`{key}` (splatted into a v0 call) is not accepted by the current SDK; "
+                            f"{LEGACY_KWARGS[key][0]}", FixSafety.SAFE, Fix().edit(element.key, _renamed_key(RENAMES[key])))
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None and isinstance(node.asname.name, cst.Name) and isinstance(node.item, cst.Call):
@@ -430,7 +453,8 @@ class LegacyCallArgument(Rule):
                 fix = Fix().edit(arg, _renamed_keyword(RENAMES[name]))
             elif name == "request_id" or (name == "headers" and "request_id" in present):
                 fix = Fix().edit(node, _request_id_edit)  # one shared edit: merges headers and the request id
-            elif name in CREDENTIALS and plan.style == "client" and not plan.blocked:
-                client = plan.async_name if legacy_is_async(self.ctx, node) else plan.sync_name
-                fix = Fix().edit(node, _with_options_edit(client))
+            elif name in CREDENTIALS and (
+                found_client := plan.options_client(legacy_is_async(self.ctx, node), options_fix := Fix())
+            ) is not None:
+                fix = options_fix.edit(node, _with_options_edit(*found_client))
             self.report(arg, f"`{name}=` is not accepted by the current SDK; {advice}", safety, fix)

@@ -59,6 +59,7 @@ class ClientPlan:
     provider: Provider | None = None  # another provider's client, rendered from templates/clients
     reason: str = ""  # why this plan (printed by `migrate apply` and --explain-plan)
     lazy_async: bool = False  # module style with async calls: a lazily built AsyncOpenAI (see planning.py)
+    lazy_sync: bool = False  # module style with per-call credentials: a lazily built OpenAI to call with_options on
     azure_possible: bool = False  # some configuration in reach assigns openai.api_type
     _reads: set[str] | None = None
 
@@ -79,11 +80,37 @@ class ClientPlan:
         """``aclient()``: the async client for the configuration as it is at the call (module style)."""
         self.lazy_async = True
         fix.edit(self.ctx.module, self.module_edit)
-        fix.add_import("openai")
+        self._import_openai(fix)
         self._import_class("AsyncOpenAI", fix)
         if self.azure_possible:
             self._import_class("AsyncAzureOpenAI", fix)
         return cst.Call(cst.Name(self.async_name))
+
+    def options_client(self, is_async: bool, fix: Fix) -> tuple[str, cst.BaseExpression] | None:
+        """(root name of the rewritten call, the client expression to call ``with_options`` on) for a
+        call with per-call credentials; None when the module's plan cannot carry them. In module style
+        the module-level client has no ``with_options``: a lazily built client for the module's
+        configuration as it is at the call (``client()``) takes its place."""
+        if self.blocked is not None:
+            return None
+        if self.style != MODULE:
+            name = self.async_name if is_async else self.sync_name
+            return name, cst.Name(name)
+        if is_async:
+            return self.async_name, self.lazy_async_expr(fix)
+        self.lazy_sync = True
+        fix.edit(self.ctx.module, self.module_edit)
+        self._import_openai(fix)
+        self._import_class("OpenAI", fix)
+        if self.azure_possible:
+            self._import_class("AzureOpenAI", fix)
+        return "openai", cst.Call(cst.Name(self.sync_name))
+
+    def _import_openai(self, fix: Fix) -> None:
+        """``import openai`` for the helpers, unless the module already binds the name (``from .common
+        import openai``, a project re-export)."""
+        if "openai" not in self.ctx.index.root.imports:
+            fix.add_import("openai")
 
     def _import_class(self, name: str, fix: Fix) -> None:
         local = self.local_class(name)
@@ -163,7 +190,7 @@ class ClientPlan:
                 kwargs = self._kwargs()
             args = [f"{render(a.keyword)}={render(a.value)}" for a in kwargs]  # type: ignore[arg-type]
             line = f"{name} = {self.class_name(is_async)}({', '.join(args)})"
-            if len(line) > 88:  # wrap the way black would
+            if len(line) > self.ctx.project.line_length:  # wrap the way black would
                 line = f"{name} = {self.class_name(is_async)}(\n" + "".join(f"    {a},\n" for a in args) + ")"
             out.append(cst.parse_statement(line + "\n"))
         return out  # type: ignore[return-value]
@@ -172,7 +199,7 @@ class ClientPlan:
         """Insert the clients after the last top-level configuration assignment (replacing it when its
         value moved into the constructor) or, with no configuration, after the imports."""
         assert isinstance(module, cst.Module)
-        if self.lazy_async:
+        if self.lazy_async or self.lazy_sync:
             return self._insert_helper(module)
         clients = self._statements()
         if not clients:
@@ -217,13 +244,18 @@ class ClientPlan:
 
 
     def _insert_helper(self, module: cst.Module) -> cst.Module:
-        """Insert the lazy async client function after the imports (it reads openai.* when called)."""
-        code = render("clients/lazy_async.py.j2", function=self.async_name, store=f"_{self.async_name}_by_config",
-                      cls=self.local_class("AsyncOpenAI"), azure_cls=self.local_class("AsyncAzureOpenAI"),
-                      azure=self.azure_possible)
-        helper = list(cst.parse_module(code).body)
-        helper[0] = helper[0].with_changes(leading_lines=[cst.EmptyLine()])
-        helper[1] = helper[1].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+        """Insert the lazy client functions after the imports (they read openai.* when called)."""
+        helper: list[cst.BaseStatement] = []
+        for needed, name, prefix in ((self.lazy_sync, self.sync_name, ""), (self.lazy_async, self.async_name, "Async")):
+            if not needed:
+                continue
+            code = render("clients/lazy_async.py.j2", function=name, store=f"_{name}_by_config",
+                          cls=self.local_class(f"{prefix}OpenAI"), azure_cls=self.local_class(f"{prefix}AzureOpenAI"),
+                          azure=self.azure_possible, kind="async" if prefix else "sync")
+            part = list(cst.parse_module(code).body)
+            part[0] = part[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()] if helper else [cst.EmptyLine()])
+            part[1] = part[1].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+            helper.extend(part)
         insert_at = _after_imports(self.ctx.module)
         body = list(module.body)
         new_body: list[cst.BaseStatement] = [*body[:insert_at], *helper, *body[insert_at:]]

@@ -39,6 +39,43 @@ def _with_trailing_slash(value: cst.CSTNode) -> cst.CSTNode:
     return cst.parse_expression(f'{cst.Module([]).code_for_node(inner)}.rstrip("/") + "/"')
 
 
+def _strings(value: cst.BaseExpression) -> list[cst.SimpleString]:
+    """The string literals in ``value`` (defaults of ``os.getenv(...)``, branches of ``x if c else y``)."""
+    found: list[cst.SimpleString] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_SimpleString(self, node: cst.SimpleString) -> None:
+            found.append(node)
+
+    value.visit(Finder())
+    return found
+
+
+def _tests_azure(test: cst.BaseExpression) -> bool:
+    """Whether an ``if`` test asks about Azure: a name, attribute or string in it says "azure"
+    (``is_azure()``, ``settings.USE_AZURE``, ``openai.api_type in ("azure", "azure_ad")``), and it is
+    not negated."""
+    if isinstance(test, cst.UnaryOperation):
+        return False
+    found = False
+
+    class Finder(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            nonlocal found
+            found = found or "azure" in node.value.lower()
+
+        def visit_SimpleString(self, node: cst.SimpleString) -> None:
+            nonlocal found
+            found = found or "azure" in (string_value(node) or "").lower()
+
+        def visit_Comparison(self, node: cst.Comparison) -> bool:
+            # `api_type != "azure"` / `not in` asks the opposite
+            return not any(isinstance(c.operator, (cst.NotEqual, cst.NotIn, cst.IsNot)) for c in node.comparisons)
+
+    test.visit(Finder())
+    return found
+
+
 class LegacyConfigGlobal(Rule):
     """## What it does
     Finds `openai.api_key`, `openai.api_base`, `openai.organization`, `openai.api_version` and
@@ -127,6 +164,8 @@ class LegacyConfigGlobal(Rule):
                 value = string_value(self.values[id(node)]) if id(node) in self.values else None
                 if name == "api_type" and value is not None and value.lower() in AZURE_TYPES:
                     self.azure_blocks.add(id(clause))
+                if isinstance(clause, cst.If) and _tests_azure(clause.test):
+                    self.azure_blocks.add(id(clause))  # `if is_azure():`, `if openai.api_type == "azure":`
 
     def _current(self, plan, node: cst.Attribute, name: str) -> str:
         """Today's module attribute for ``openai.<name>`` here: ``azure_endpoint`` for an api_base set
@@ -139,7 +178,9 @@ class LegacyConfigGlobal(Rule):
         plan = client_plan(self.ctx)
         top_level = {id(c.statement.body[0].targets[0].target): n for n, c in plan.config.items()}  # type: ignore[attr-defined]
         for node, name, assigned in self.sites:
-            if not (self.legacy_seen or name == "api_base"):
+            # A module without v0 calls that sets api_type for the others: only v0's values are renamed.
+            only_normalise = not self.legacy_seen and name == "api_type" and bool(self.ctx.project.calling_modules())
+            if not (self.legacy_seen or name == "api_base" or (only_normalise and assigned)):
                 continue
             target = CONFIG_WITH_EQUIVALENT[name]
             if plan.style == "module" and name in ("api_key", "organization", "api_version") and not plan.blocked:
@@ -166,11 +207,17 @@ class LegacyConfigGlobal(Rule):
                 if current == "base_url" and assigned_value is not None:
                     fix.edit(assigned_value, _with_trailing_slash)
             elif name == "api_type" and (id(node) in top_level or plan.style == "module") and id(node) in self.values:
-                value = string_value(self.values[id(node)])
-                normal = "azure" if value in AZURE_TYPES else "openai" if value in OPENAI_TYPES else None
-                if normal and normal != value:
-                    literal = self.values[id(node)]
-                    quote = literal.quote if isinstance(literal, cst.SimpleString) else "'"
-                    fix = Fix().replace(literal, cst.SimpleString(f"{quote}{normal}{quote}"))
+                # The literal, or the literals in a computed value (`os.getenv("OPENAI_API_TYPE", "open_ai")`).
+                assigned_value = self.values[id(node)]
+                literals = [assigned_value] if isinstance(assigned_value, cst.SimpleString) else _strings(assigned_value)
+                for literal in literals:
+                    value = string_value(literal)
+                    normal = "azure" if value in AZURE_TYPES else "openai" if value in OPENAI_TYPES else None
+                    if normal and normal != value:
+                        quote = literal.quote
+                        fix = fix or Fix()
+                        fix.replace(literal, cst.SimpleString(f"{quote}{normal}{quote}"))
+            if only_normalise and fix is None:
+                continue
             where = target if " " in target else f"`{target}=` of the client"
             self.report(node, f"`openai.{name}` configured the v0 module; pass it as {where}", plan=fix)

@@ -81,6 +81,7 @@ class LegacyExceptionAttribute(Rule):
         self.bound: list[str | None] = []
         self.status_only: list[bool] = []  # every caught class carries .status_code
         self.api_only: list[bool] = []  # every caught class is an openai.APIError (has .body and .message)
+        self.narrowed: dict[int, tuple[str, cst.BaseExpression]] = {}  # id(if body) -> (name, isinstance's class)
 
     def _status_only(self, expr: cst.BaseExpression | None) -> bool:
         if isinstance(expr, cst.Tuple):
@@ -116,6 +117,29 @@ class LegacyExceptionAttribute(Rule):
         self.bound.pop()
         self.status_only.pop()
         self.api_only.pop()
+
+    def visit_If(self, node: cst.If) -> None:
+        """``if isinstance(result, openai.error.X):`` narrows ``result`` in the body as ``except X`` would
+        (``asyncio.gather(..., return_exceptions=True)`` results)."""
+        test = node.test
+        if (
+            isinstance(test, cst.Call) and len(test.args) == 2 and self.ctx.is_builtin(test.func, "isinstance")
+            and isinstance(test.args[0].value, cst.Name) and self._catches_openai(test.args[1].value)
+        ):
+            self.narrowed[id(node.body)] = (test.args[0].value.value, test.args[1].value)
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        if id(node) in self.narrowed:
+            name, kind = self.narrowed[id(node)]
+            self.bound.append(name)
+            self.status_only.append(self._status_only(kind))
+            self.api_only.append(self._api_only(kind))
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
+        if id(original_node) in self.narrowed:
+            self.bound.pop()
+            self.status_only.pop()
+            self.api_only.pop()
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if not self.bound or node.attr.value not in ERROR_ATTRIBUTES:

@@ -47,6 +47,7 @@ class ModuleSummary:
     escapes: set[str] = field(default_factory=set)  # project functions used as values (callers unknown)
     dual_sdk: bool = False  # has a both-SDKs guard whose legacy branch is left alone
     local_openai: bool = False  # imports openai only inside functions
+    kwargs_sources: set[str] = field(default_factory=set)  # project functions whose result is `**`-splatted into v0 calls
 
 
 def absolute_module(module: str, is_package: bool, relative: int, name: str) -> str:
@@ -235,6 +236,11 @@ class _Summariser(cst.CSTVisitor):
         found = legacy_call(self.ctx, node)
         if found is not None:
             method = current_method(*found)
+            for arg in node.args:
+                if arg.star == "**" and isinstance(arg.value, cst.Call):
+                    source = self._target(arg.value.func)
+                    if source is not None:
+                        self.summary.kwargs_sources.add(source)
             if method is not None:
                 if method[1]:
                     self.summary.async_calls = True

@@ -31,6 +31,7 @@ from migrator.rules.openai_v0.response_rewrite import (
     membership,
     pure,
     string_key,
+    to_dict,
 )
 from migrator.rules.types import FixSafety
 
@@ -40,6 +41,22 @@ _ELEMENT_CALLERS = ("sorted", "map", "filter", "min", "max")
 _RESPONSE_KEYS = ("choices", "usage", "results")
 # What code does with a dict that a response object now does through ``to_dict()``.
 _DICT_METHODS = ("items", "keys", "values")
+
+
+# Response fields whose value is an object (a dict in v0), not a string, number or list.
+_OBJECT_FIELDS = frozenset({"usage", "message", "delta", "function_call", "logprobs", "categories", "category_scores",
+                            "error", "prompt_tokens_details", "completion_tokens_details"})
+
+
+def _object_valued(expr: cst.BaseExpression) -> bool:
+    """Whether ``expr`` (a response or a part of it) is an object: the response itself, a list element
+    (``choices[0]``) or an object field (``usage``, ``message``)."""
+    if isinstance(expr, cst.Name):
+        return True
+    if isinstance(expr, cst.Subscript):
+        key = string_key(expr)
+        return key in _OBJECT_FIELDS if key is not None else True
+    return isinstance(expr, cst.Attribute) and expr.attr.value in _OBJECT_FIELDS
 
 
 class LegacyResponseAccess(Rule):
@@ -525,6 +542,7 @@ class LegacyResponseAccess(Rule):
             self._store(func.value)
         if id(node) in self.done:
             return
+        self._serialised_dict(node)
         for arg in node.args:
             if arg.star == "**" and self.is_legacy(arg.value):
                 splat_keep = self.base_of(arg.value) or 0
@@ -548,6 +566,23 @@ class LegacyResponseAccess(Rule):
         elif self._is_builtin(func, "dict") and len(node.args) == 1:
             plan = Fix().edit(node, edit_call_to_dict(keep)) if plan else None
             self.report(node, "`dict(resp)` is shallow on current responses; use `resp.to_dict()`", plan=plan)
+
+    def _serialised_dict(self, node: cst.Call) -> None:
+        """``jsonify({"usage": resp["usage"]})`` / ``json.dumps({...})``: response parts inside a dict
+        literal handed to a JSON serialiser are dumped with ``to_dict()``."""
+        callee = self.ctx.resolve(node.func) or ""
+        if not node.args or not (callee in ("json.dumps", "json.dump") or callee.rsplit(".", 1)[-1] == "jsonify"):
+            return
+        literal = node.args[0].value
+        if not isinstance(literal, cst.Dict):
+            return
+        for element in literal.elements:
+            if not isinstance(element, cst.DictElement) or not _object_valued(element.value) or not self.is_legacy(element.value):
+                continue  # strings and numbers serialise as they are
+            keep = self.base_of(element.value) or 0
+            self._claim(element.value)
+            plan = Fix().replace(element.value, to_dict(element.value, keep)) if convertible(element.value, keep) else None
+            self.report(element.value, "current responses are not JSON-serialisable dicts; dump `part.to_dict()`", plan=plan)
 
     def _dict_method(self, node: cst.Call, func: cst.Attribute, keep: int) -> None:
         method = func.attr.value
