@@ -52,7 +52,7 @@ class RuleEntry:
     requires: tuple[str, ...] = ()
     tokens: str = ""
     pattern: str = ""
-    needle: str = ""  # a literal every ``pattern`` match contains: checked first, at memory speed
+    needle: str = ""  # literals (``a|b``), one of which every ``pattern`` match contains: checked first
     default: bool = True
     needs_target: bool = False  # the fix exists only when a --target is chosen
 
@@ -89,18 +89,21 @@ RULES: tuple[RuleEntry, ...] = (
     RuleEntry("OAI202", "removed-config-global", f"{_O}.removed_config:RemovedConfigGlobal", REPORT,
               ("openai",), rf"\b(?:{_OAI_CONFIG})\b"),
     RuleEntry("OAI301", "legacy-exception", f"{_O}.exception_ref:LegacyException", SAFE,
-              ("openai",), rf"\b(?:{_OAI_ERRORS})\b"),
+              ("openai",), rf"\b(?:{_OAI_ERRORS})\b", pattern=r"openai\.error\.", needle="openai.error."),
     RuleEntry("OAI302", "legacy-exception-import", f"{_O}.exception_import:LegacyExceptionImport", SAFE,
               ("openai",), r"\berror\b"),
     RuleEntry("OAI303", "legacy-exception-attribute", f"{_O}.exception_attr:LegacyExceptionAttribute", SAFE,
-              ("openai",), r"\b(?:http_status|user_message|json_body|http_body|headers)\b"),
+              ("openai",), r"\b(?:http_status|user_message|json_body|http_body|headers)\b",
+              pattern=r"\.(?:http_status|user_message|json_body|http_body)\b",
+              needle="http_status|user_message|json_body|http_body"),
     RuleEntry("OAI401", "legacy-call-argument", f"{_O}.call_argument:LegacyCallArgument", SAFE,
               ("openai",), rf"\b(?:{_OAI_RESOURCES})\b", pattern=_REEXPORTED_CALL, needle="openai."),
     RuleEntry("OAI501", "legacy-response-access", f"{_O}.response_access:LegacyResponseAccess", SAFE,
               ("openai",), rf"\b(?:{_OAI_RESOURCES})\b",
               # A module that only receives responses from another one (no openai import) reads them like
               # this (`resp["choices"]`); the needle keeps the pre-filter at memory speed on other trees.
-              pattern=r"""(?:\[\s*|\.get\(\s*)['"]choices['"]""", needle="choices"),
+              # A module reaching openai through a project module (`from helpers import *`) calls it like this.
+              pattern=r"""(?:\[\s*|\.get\(\s*)['"]choices['"]|""" + _REEXPORTED_CALL, needle="choices|openai."),
     RuleEntry("OAI601", "legacy-mock-target", f"{_O}.mock_target:LegacyMockTarget", SAFE,
               ("openai",), rf"\b(?:{_OAI_RESOURCES}|{_OAI_ERRORS}|{_OAI_CONFIG})\b",
               pattern=r"""['"]openai\.(?:""" + _OAI_RESOURCES + "|error|" + _OAI_CONFIG + r")\b", needle="openai."),

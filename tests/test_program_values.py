@@ -1,0 +1,40 @@
+"""Values followed across the modules of a program by `migrate apply`: star imports, response parts passed
+to other modules' functions, response messages kept in message histories, responses stored in records."""
+
+import textwrap
+
+
+def apply(run_cli, root, files: dict[str, str]) -> dict[str, str]:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    proc = run_cli("apply", str(root))
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    return {name: (root / name).read_text() for name in files}
+
+
+def test_star_imported_openai_reaches_responses_exceptions_and_their_attributes(run_cli, tmp_path):
+    out = apply(run_cli, tmp_path, {
+        "helpers.py": "import openai\nopenai.api_key = 'k'\n",
+        "moderation.py": """\
+            from helpers import *
+
+            def check(text):
+                result = openai.Moderation.create(input=text)["results"][0]
+                return [name for name, value in result["categories"].items() if value]
+        """,
+        "cli.py": """\
+            from helpers import *
+            from moderation import check
+
+            try:
+                check("x")
+            except openai.error.OpenAIError as e:
+                print(e.http_status)
+        """,
+    })
+    assert "openai.moderations.create(input=text).results[0]" in out["moderation.py"]
+    assert "result.categories.to_dict().items()" in out["moderation.py"]
+    assert "except openai.OpenAIError as e:" in out["cli.py"]
+    assert "e.http_status" not in out["cli.py"]
