@@ -16,7 +16,7 @@ import libcst as cst
 
 from migrator.rules.base import RuleContext, callee_name
 from migrator.rules.names import dotted_name, string_value
-from migrator.rules.openai_v0.catalog import current_method, legacy_call
+from migrator.rules.openai_v0.catalog import current_method, legacy_call, scalar_field
 from migrator.rules.openai_v0.dual_sdk import legacy_branches
 from migrator.rules.project import BRANCH, FUNCTION, METHOD, TOP, ConfigSite
 
@@ -275,6 +275,12 @@ class _Summariser(cst.CSTVisitor):
                 return ("v0",)
             callee = self._target(expr.func)
             return ("fn", callee) if callee else None
+        if isinstance(expr, (cst.Subscript, cst.Attribute)) and depth < 4 and not scalar_field(expr):
+            # A part of a response (`message["function_call"]`) is read like one (a string field is not).
+            root = expr
+            while isinstance(root, (cst.Subscript, cst.Attribute)):
+                root = root.value
+            return self.origin(root, depth) if isinstance(root, (cst.Name, cst.Call, cst.Await)) else None
         if isinstance(expr, cst.Name) and depth < 4:
             function = self._function()
             scope = self.ctx.scope
