@@ -38,3 +38,44 @@ def test_star_imported_openai_reaches_responses_exceptions_and_their_attributes(
     assert "result.categories.to_dict().items()" in out["moderation.py"]
     assert "except openai.OpenAIError as e:" in out["cli.py"]
     assert "e.http_status" not in out["cli.py"]
+
+
+def test_response_parts_reach_other_modules_and_histories_stay_dicts(run_cli, tmp_path):
+    out = apply(run_cli, tmp_path, {
+        "tools/__init__.py": "from .registry import call_tool\n",
+        "tools/registry.py": """\
+            import json
+
+            def call_tool(function_call):
+                return json.loads(function_call["arguments"]), function_call["name"]
+        """,
+        "agent.py": """\
+            import openai
+            from tools import call_tool
+
+            class Agent:
+                def __init__(self):
+                    self.messages = [{"role": "system", "content": "hi"}]
+
+                def ask(self):
+                    response = openai.ChatCompletion.create(model="m", messages=self.messages, functions=[])
+                    message = response["choices"][0]["message"]
+                    self.messages.append(message)
+                    call = message["function_call"]
+                    return call_tool(call)
+
+            def describe(message):
+                return "function_call" in message
+        """,
+        "main.py": """\
+            from agent import Agent, describe
+
+            agent = Agent()
+            agent.ask()
+            print([describe(m) for m in agent.messages if m["role"] == "assistant"])
+        """,
+    })
+    assert 'json.loads(function_call.arguments), function_call.name' in out["tools/registry.py"]
+    assert "self.messages.append(message.to_dict())" in out["agent.py"]
+    assert 'return "function_call" in message' in out["agent.py"]  # it reads the history: dicts
+    assert 'm["role"]' in out["main.py"]

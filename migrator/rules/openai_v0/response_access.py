@@ -10,6 +10,7 @@ from migrator.rules.openai_v0.catalog import (
     converts_to_chat,
     current_method,
     is_legacy_api_call,
+    scalar_field,
     split_qualname,
 )
 from migrator.rules.openai_v0.response_rewrite import (
@@ -175,6 +176,7 @@ class LegacyResponseAccess(Rule):
         self.defs: list[str] = []  # names of the enclosing classes and functions
         self.unknown_reported: set[int] = set()
         self._helpers: set[str] | None = None
+        self.dict_lists: set[tuple[int, str]] = set()  # lists of plain dicts (message histories), see _dicts_key
 
     # -- what holds a v0 value -------------------------------------------------------------------
     def _scope_names(self, scope: Scope) -> set[str]:
@@ -297,7 +299,8 @@ class LegacyResponseAccess(Rule):
         return in_stars and self.ctx.project.resolve_export(star, name) is None
 
     def is_legacy(self, expr: cst.BaseExpression) -> bool:
-        return self.base_of(expr) is not None
+        """``expr`` is a v0 response or a part of one that is itself an object (not ``x["content"]``)."""
+        return self.base_of(expr) is not None and not scalar_field(expr)
 
     def _wraps_legacy_method(self, expr: cst.CSTNode) -> bool:
         """``functools.partial(openai.ChatCompletion.create, ...)``, ``retry(...)(openai.Completion.create)``."""
@@ -424,6 +427,8 @@ class LegacyResponseAccess(Rule):
         legacy = self.is_legacy(node.value)
         producer = not legacy and self._wraps_legacy_method(node.value)
         for target in node.targets:
+            self._note_dicts(target.target, node.value)
+        for target in node.targets:
             self._bind(target.target, legacy, node.value)
             if isinstance(target.target, cst.Name):
                 names = self.producers.setdefault(id(self.ctx.scope), set())
@@ -466,6 +471,42 @@ class LegacyResponseAccess(Rule):
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
             self._bind(node.asname.name, self.is_legacy(node.item))
+
+    # -- lists of plain dicts ------------------------------------------------------------------------
+    def _dicts_key(self, holder: cst.BaseExpression) -> tuple[int, str] | None:
+        if isinstance(holder, cst.Name):
+            return id(self.ctx.scope), holder.value
+        text = dotted_name(holder) if isinstance(holder, cst.Attribute) else ""
+        return (0, text) if text else None
+
+    def _note_dicts(self, holder: cst.BaseExpression, value: cst.BaseExpression, element: bool = False) -> None:
+        """Remember ``holder`` as a list of plain dicts: assigned a list with a dict literal in it, or
+        given one (``append({...})``)."""
+        elements = [value] if element else [e.value for e in value.elements] if isinstance(value, cst.List) else []
+        if any(isinstance(e, cst.Dict) for e in elements):
+            key = self._dicts_key(holder)
+            if key is not None:
+                self.dict_lists.add(key)
+
+    def _note_messages(self, node: cst.Call) -> None:
+        """A list passed as ``messages=`` of a v0 call holds message dicts."""
+        if not self._is_legacy_call(node):
+            return
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value == "messages":
+                key = self._dicts_key(arg.value)
+                if key is not None:
+                    self.dict_lists.add(key)
+
+    def _keep_dicts(self, node: cst.Call) -> None:
+        """``history.append(message)`` where ``history`` holds plain dicts: v0 appended a dict, and the
+        rest of the program reads the list as dicts (``m["role"]``): append ``message.to_dict()``."""
+        value = node.args[-1].value
+        keep = self.base_of(value) or 0
+        self._claim(value)
+        plan = Fix().edit(node.args[-1], edit_arg_to_dict(keep)) if convertible(value, keep) else None
+        self.report(node, "this list holds plain dicts (v0 responses were dicts, current ones are objects): "
+                    "add the response as `.to_dict()` so the list stays readable as dicts", plan=plan)
 
     # -- dict-style uses ---------------------------------------------------------------------------
     def _claim(self, expr: cst.BaseExpression) -> None:
@@ -518,10 +559,17 @@ class LegacyResponseAccess(Rule):
                 for arg in node.args:
                     if isinstance(arg.value, cst.Lambda):
                         self.element_lambdas.add(id(arg.value))
+        if isinstance(func, cst.Attribute) and func.attr.value in ("append", "insert", "extend") and node.args:
+            self._note_dicts(func.value, node.args[-1].value, func.attr.value != "extend")
+        self._note_messages(node)
         if (
             isinstance(func, cst.Attribute) and func.attr.value in ("append", "insert", "add") and node.args
             and self.is_legacy(node.args[-1].value)
         ):
+            key = self._dicts_key(func.value)
+            if key is not None and key in self.dict_lists and id(node) not in self.done:
+                self._keep_dicts(node)
+                return
             self._store(func.value)
         if id(node) in self.done:
             return
