@@ -79,3 +79,30 @@ def test_response_parts_reach_other_modules_and_histories_stay_dicts(run_cli, tm
     assert "self.messages.append(message.to_dict())" in out["agent.py"]
     assert 'return "function_call" in message' in out["agent.py"]  # it reads the history: dicts
     assert 'm["role"]' in out["main.py"]
+
+
+def test_response_returned_in_a_tuple_is_followed_into_the_caller_and_its_callees(run_cli, tmp_path):
+    out = apply(run_cli, tmp_path, {
+        "ask.py": """\
+            import openai
+
+            def answer(question):
+                completion = openai.ChatCompletion.create(model="m", messages=[{"role": "user", "content": question}])
+                return completion, [question]
+
+            def format_answer(completion):
+                return completion["choices"][0]["finish_reason"]
+
+            def other():
+                return 1, 2
+        """,
+        "main.py": """\
+            from ask import answer, format_answer, other
+
+            completion, hits = answer("q")
+            print(format_answer(completion), completion["usage"]["total_tokens"], hits[0])
+            one, two = other()
+        """,
+    })
+    assert 'completion.choices[0].finish_reason' in out["ask.py"]
+    assert 'completion.usage.total_tokens, hits[0])' in out["main.py"]

@@ -221,7 +221,9 @@ class LegacyResponseAccess(Rule):
         base = absolute_module(module, is_package, dots, "")
         return f"{base}.{qualname[dots:]}" if base else qualname[dots:]
 
-    def _project_returns_response(self, func: cst.BaseExpression) -> bool:
+    def _project_returns_response(self, func: cst.BaseExpression, position: str = "") -> bool:
+        """Whether the project function ``func`` returns a response (``position`` "#1": the second value
+        of the tuple it returns)."""
         project = self.ctx.project
         if not project.modules:
             return False
@@ -232,11 +234,11 @@ class LegacyResponseAccess(Rule):
                 qualname = f"{module}.{func.value}"
         if qualname is None:
             return False
-        if project.returns_response(qualname):
+        if project.returns_response(qualname + position):
             return True
         head, _, name = qualname.rpartition(".")
         exported = project.resolve_export(head, name) if head else None
-        return bool(exported and project.returns_response(exported))
+        return bool(exported and project.returns_response(exported + position))
 
     def _legacy_root(self, root: cst.BaseExpression) -> bool:
         if isinstance(root, cst.Await):
@@ -430,11 +432,21 @@ class LegacyResponseAccess(Rule):
             self._note_dicts(target.target, node.value)
         for target in node.targets:
             self._bind(target.target, legacy, node.value)
+            self._bind_unpacked(target.target, node.value)
             if isinstance(target.target, cst.Name):
                 names = self.producers.setdefault(id(self.ctx.scope), set())
                 (names.add if producer else names.discard)(target.target.value)
             elif isinstance(target.target, cst.Subscript) and legacy:
                 self._store(target.target.value)  # cache[key] = resp
+
+    def _bind_unpacked(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        """``completion, hits = answer(q)`` where the project's ``answer`` returns a response first."""
+        call = value.expression if isinstance(value, cst.Await) else value
+        if not isinstance(target, cst.Tuple) or not isinstance(call, cst.Call):
+            return
+        for index, element in enumerate(target.elements):
+            if isinstance(element, cst.Element) and isinstance(element.value, cst.Name):
+                self._bind(element.value, self._project_returns_response(call.func, f"#{index}"))
 
     def _store(self, holder: cst.BaseExpression) -> None:
         if isinstance(holder, cst.Name):
