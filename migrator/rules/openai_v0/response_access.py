@@ -20,6 +20,7 @@ from migrator.rules.openai_v0.response_rewrite import (
     edit_arg_to_dict,
     edit_attributes,
     edit_call_to_dict,
+    edit_element_to_dict,
     edit_get_chain,
     edit_get_part,
     edit_membership,
@@ -519,6 +520,16 @@ class LegacyResponseAccess(Rule):
         plan = Fix().edit(node.args[-1], edit_arg_to_dict(keep)) if convertible(value, keep) else None
         self.report(node, "this list holds plain dicts (v0 responses were dicts, current ones are objects): "
                     "add the response as `.to_dict()` so the list stays readable as dicts", plan=plan)
+
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        """``{"raw": resp}``: a record of plain data, which v0 code dumps and reads as dicts."""
+        if id(node.value) in self.done or not self.is_legacy(node.value):
+            return
+        keep = self.base_of(node.value) or 0
+        self._claim(node.value)
+        plan = Fix().edit(node, edit_element_to_dict(keep)) if convertible(node.value, keep) else None
+        self.report(node, "a v0 response stored in a dict was a dict (dumped and read as one); current responses "
+                    "are objects: store `.to_dict()`", plan=plan)
 
     # -- dict-style uses ---------------------------------------------------------------------------
     def _claim(self, expr: cst.BaseExpression) -> None:
