@@ -279,7 +279,7 @@ class _Summariser(cst.CSTVisitor):
             return ("fn", callee) if callee else None
         if isinstance(expr, (cst.Subscript, cst.Attribute)) and depth < 4 and not scalar_field(expr):
             # A part of a response (`message["function_call"]`) is read like one (a string field is not).
-            root = expr
+            root: cst.BaseExpression = expr
             while isinstance(root, (cst.Subscript, cst.Attribute)):
                 root = root.value
             return self.origin(root, depth) if isinstance(root, (cst.Name, cst.Call, cst.Await)) else None
