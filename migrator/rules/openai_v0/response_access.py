@@ -75,14 +75,19 @@ class LegacyResponseAccess(Rule):
     ```
 
     ## Fix safety
-    Safe. Subscripts become attributes; `.get(k)` the attribute, `.get(k, "")` `(x.k or "")`, other
-    defaults and `.get(k, {}).get(...)` chains a `None` check that gives the default exactly where v0
-    found no key; `"k" in x` becomes `x.k is not None`. Dumps use `to_dict()`, which is
-    `model_dump(by_alias=True, exclude_unset=True)`: the API's key names (`self-harm`) and only the
-    fields the server sent, like the v0 dict: `json.dumps(r)`/`json.dump(r, f)` ->
-    `json.dumps(r.to_dict())`, `dict(r)` -> `r.to_dict()`, `r.items()` -> `r.to_dict().items()`,
-    `f(**r)` -> `f(**r.to_dict())`. Keys that are no identifier and uses it cannot rewrite exactly
-    are reported.
+    Safe. Subscripts become attributes (`"self-harm/intent"` -> `.self_harm_intent`, the field's name);
+    `.get(k)` the attribute, `.get(k, "")` `(x.k or "")`, other defaults and `.get(k, {}).get(...)` chains
+    a `None` check that gives the default exactly where v0 found no key; `"k" in x` becomes
+    `x.k is not None`. Where code needs a dict, the fix emits `.to_dict()` (never `model_dump()`):
+    `to_dict()` is `model_dump(by_alias=True, exclude_unset=True)`, so the keys are the API's names
+    (`self-harm`) and only the fields the server sent appear, like the v0 dict. So `json.dumps(r)` /
+    `json.dump(r, f)` -> `json.dumps(r.to_dict())`, `dict(r)` -> `r.to_dict()`, `r.items()` ->
+    `r.to_dict().items()`, `f(**r)` -> `f(**r.to_dict())`, a response stored in a dict literal
+    (`{"raw": r}`) -> `{"raw": r.to_dict()}`, and a response message appended to a list of plain dicts
+    (a list passed as `messages=`, or holding dict literals) -> `messages.append(message.to_dict())`, so
+    the history stays a list of dicts that code reads with `m["role"]`. String and number fields
+    (`content`, `text`, `embedding`, `total_tokens`, ...) are plain values now as then: nothing done with
+    them is rewritten. Keys that give no identifier and uses it cannot rewrite exactly are reported.
     """
 
     valid = (
