@@ -214,12 +214,16 @@ SCALAR_FIELDS = frozenset({
 })
 
 
-def scalar_field(expr: cst.BaseExpression) -> bool:
-    """``expr`` reads a :data:`SCALAR_FIELDS` field (``x["content"]``, ``x.text``)."""
+# Fields of v0 responses that hold lists of objects: no `.to_dict()` of their own.
+LIST_FIELDS = frozenset({"choices", "data", "results"})
+
+
+def scalar_field(expr: cst.BaseExpression, fields: frozenset[str] = SCALAR_FIELDS) -> bool:
+    """``expr`` reads one of ``fields`` (``x["content"]``, ``x.text``; :data:`SCALAR_FIELDS` by default)."""
     if isinstance(expr, cst.Attribute):
-        return expr.attr.value in SCALAR_FIELDS
+        return expr.attr.value in fields
     if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
-        return string_value(expr.slice[0].slice.value) in SCALAR_FIELDS
+        return string_value(expr.slice[0].slice.value) in fields
     return False
 
 

@@ -7,6 +7,7 @@ import libcst as cst
 from migrator.rules.base import Fix, Invalid, Rule
 from migrator.rules.names import Scope, dotted_name, string_value
 from migrator.rules.openai_v0.catalog import (
+    LIST_FIELDS,
     converts_to_chat,
     current_method,
     is_legacy_api_call,
@@ -522,7 +523,8 @@ class LegacyResponseAccess(Rule):
         value = node.args[-1].value
         keep = self.base_of(value) or 0
         self._claim(value)
-        plan = Fix().edit(node.args[-1], edit_arg_to_dict(keep)) if convertible(value, keep) else None
+        exact = convertible(value, keep) and not scalar_field(value, LIST_FIELDS)
+        plan = Fix().edit(node.args[-1], edit_arg_to_dict(keep)) if exact else None
         self.report(node, "this list holds plain dicts (v0 responses were dicts, current ones are objects): "
                     "add the response as `.to_dict()` so the list stays readable as dicts", plan=plan)
 
@@ -531,8 +533,13 @@ class LegacyResponseAccess(Rule):
         if id(node.value) in self.done or not self.is_legacy(node.value):
             return
         keep = self.base_of(node.value) or 0
+        if scalar_field(node.value, LIST_FIELDS):
+            self.report(node, "a list of v0 response objects stored in a dict: v0 stored dicts; store "
+                        "`[item.to_dict() for item in ...]` if the dict is dumped or read as plain data", FixSafety.REPORT)
+            return  # its own subscripts are still rewritten
         self._claim(node.value)
-        plan = Fix().edit(node, edit_element_to_dict(keep)) if convertible(node.value, keep) else None
+        exact = convertible(node.value, keep)
+        plan = Fix().edit(node, edit_element_to_dict(keep)) if exact else None
         self.report(node, "a v0 response stored in a dict was a dict (dumped and read as one); current responses "
                     "are objects: store `.to_dict()`", plan=plan)
 
