@@ -64,7 +64,7 @@ class Prefilter:
         self._patterns = {e.code: re.compile(e.pattern) for e in self.entries if e.pattern}
         self._roots = tuple(sorted({root for e in self.entries for root in e.requires}))
         # Every literal a candidate must contain; None when some rule has no such literal.
-        needles = set(self._roots) | {e.needle for e in self.entries if e.pattern}
+        needles = set(self._roots) | {n for e in self.entries if e.pattern for n in e.needle.split("|")}
         self._byte_needles: tuple[bytes, ...] | None = (
             None if any(e.pattern and not e.needle for e in self.entries) or "" in needles
             else tuple(n.encode("ascii") for n in sorted(needles)))
@@ -90,7 +90,7 @@ class Prefilter:
         codes = []
         for entry in self.entries:
             pattern = self._patterns.get(entry.code)
-            if pattern is not None and (not entry.needle or entry.needle in text) and pattern.search(text):
+            if pattern is not None and (not entry.needle or any(n in text for n in entry.needle.split("|"))) and pattern.search(text):
                 codes.append(entry.code)
                 continue
             # Cheapest checks first: substring, then the line-local import check, then token regexes.

@@ -260,7 +260,8 @@ def combine(summaries: Iterable, names: dict[str, str], complete: bool, unseen: 
         if origin[0] == "v0":
             return True
         if origin[0] == "fn":
-            return canonical(origin[1]) in responding
+            function, hash_, index = origin[1].partition("#")  # "f#1": the 2nd value of `return a, b`
+            return canonical(function) + hash_ + index in responding
         if origin[0] == "param":
             return (origin[1], origin[2]) in receiving
         return False
@@ -274,6 +275,9 @@ def combine(summaries: Iterable, names: dict[str, str], complete: bool, unseen: 
     while changed:
         changed = False
         for function, origins in returns.items():
+            whole = function.partition("#")[0]
+            if "#" in function and not all(o == ("tuple",) for o in returns.get(whole, ())):
+                continue  # some return of the function is no tuple: its positions are unknown
             if function not in responding and origins and all(is_response(o) for o in origins):
                 responding.add(function)
                 changed = True

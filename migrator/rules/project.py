@@ -131,6 +131,22 @@ class ProjectView:
         function has at least one call site, and is not used as a value anywhere)."""
         return self._params.get(qualname, frozenset())
 
+    def _module_of_function(self, qualname: str) -> str | None:
+        known = [m for _, m in self.modules if qualname.startswith(m + ".")]
+        return max(known, key=len) if known else None
+
+    def forced_codes_for(self, path: str) -> tuple[str, ...]:
+        """Rules to run on ``path`` whatever its text shows (the fixer's hook): OAI501 on a module whose
+        functions receive responses, or that imports a module whose functions return them (it may read
+        them without importing openai or naming `choices`)."""
+        module = self.module_of(path)
+        if module is None:
+            return ()
+        receives = any(self._module_of_function(f) == module for f, _ in self.response_parameters)
+        sources = {self._module_of_function(f) for f in self.response_functions}
+        imported = self.imports_of(module) | {s for m, s in self.star_imports if m == module}
+        return ("OAI501",) if receives or sources & imported else ()
+
     # -- configuration ----------------------------------------------------------------------------
     def config_sites(self, module: str | None = None) -> tuple[ConfigSite, ...]:
         """Configuration assignments in ``module`` (every module when None), in source order."""

@@ -52,7 +52,7 @@ class RuleEntry:
     requires: tuple[str, ...] = ()
     tokens: str = ""
     pattern: str = ""
-    needle: str = ""  # a literal every ``pattern`` match contains: checked first, at memory speed
+    needle: str = ""  # literals (``a|b``), one of which every ``pattern`` match contains: checked first
     default: bool = True
     needs_target: bool = False  # the fix exists only when a --target is chosen
 
@@ -116,7 +116,8 @@ RULES: tuple[RuleEntry, ...] = (
     RuleEntry(
         code="OAI301", name="legacy-exception", fix=SAFE,
         target=f"{_O}.exception_ref:LegacyException",
-        requires=("openai",), tokens=rf"\b(?:{_OAI_ERRORS})\b",
+        requires=("openai",), tokens=rf"\b(?:{_OAI_ERRORS})\b", pattern=r"openai\.error\.",
+        needle="openai.error.",
     ),
     RuleEntry(
         code="OAI302", name="legacy-exception-import", fix=SAFE,
@@ -127,6 +128,8 @@ RULES: tuple[RuleEntry, ...] = (
         code="OAI303", name="legacy-exception-attribute", fix=SAFE,
         target=f"{_O}.exception_attr:LegacyExceptionAttribute",
         requires=("openai",), tokens=r"\b(?:http_status|user_message|json_body|http_body|headers)\b",
+        pattern=r"\.(?:http_status|user_message|json_body|http_body)\b",
+        needle="http_status|user_message|json_body|http_body",
     ),
     RuleEntry(
         code="OAI401", name="legacy-call-argument", fix=SAFE,
@@ -135,11 +138,12 @@ RULES: tuple[RuleEntry, ...] = (
     ),
     # A module that only receives responses from another one (no openai import) reads them like
     # this (`resp["choices"]`); the needle keeps the pre-filter at memory speed on other trees.
+    # A module reaching openai through a project module (`from helpers import *`) calls it like this.
     RuleEntry(
         code="OAI501", name="legacy-response-access", fix=SAFE,
         target=f"{_O}.response_access:LegacyResponseAccess",
         requires=("openai",), tokens=rf"\b(?:{_OAI_RESOURCES})\b",
-        pattern=r"""(?:\[\s*|\.get\(\s*)['"]choices['"]""", needle="choices",
+        pattern=r"""(?:\[\s*|\.get\(\s*)['"]choices['"]|""" + _REEXPORTED_CALL, needle="choices|openai.",
     ),
     RuleEntry(
         code="OAI601", name="legacy-mock-target", fix=SAFE,
@@ -150,8 +154,9 @@ RULES: tuple[RuleEntry, ...] = (
     RuleEntry(
         code="OAI602", name="mock-returns-dict", fix=SAFE,
         target=f"{_O}.mock_return:LegacyMockReturnValue",
-        requires=("openai",), tokens=r"return_value",
-        pattern=r"""['"]openai\.[A-Za-z_.]+['"][\s\S]*return_value""", needle="return_value",
+        requires=("openai",), tokens=r"return_value|side_effect",
+        pattern=r"""['"]openai\.[A-Za-z_.]+['"][\s\S]*(?:return_value|side_effect)""",
+        needle="return_value|side_effect",
     ),
     RuleEntry(
         code="OAI701", name="model-id", fix=SAFE,

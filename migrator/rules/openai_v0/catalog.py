@@ -8,6 +8,7 @@ from __future__ import annotations
 import libcst as cst
 
 from migrator.rules.base import RuleContext
+from migrator.rules.names import string_value
 
 # resource -> legacy method -> path on a client (``client.<path>``)
 RESOURCES: dict[str, dict[str, str]] = {
@@ -201,6 +202,29 @@ def is_legacy_api_call(ctx: RuleContext, call: cst.Call) -> bool:
 
 def describe(resource: str, method: str | None) -> str:
     return f"openai.{resource}" + (f".{method}" if method else "")
+
+
+# Fields of v0 responses whose values are plain data (strings, numbers, lists of numbers), in v0 as now: a
+# value read through one of them is no response object, so nothing of it is rewritten (`"x" in content`).
+SCALAR_FIELDS = frozenset({
+    "content", "text", "role", "name", "arguments", "id", "object", "model", "created", "finish_reason",
+    "index", "embedding", "prompt_tokens", "completion_tokens", "total_tokens", "flagged", "refusal",
+    "system_fingerprint", "url", "b64_json", "revised_prompt", "type", "status", "filename", "purpose",
+    "bytes", "created_at", "fine_tuned_model", "training_file", "owned_by",
+})
+
+
+# Fields of v0 responses that hold lists of objects: no `.to_dict()` of their own.
+LIST_FIELDS = frozenset({"choices", "data", "results"})
+
+
+def scalar_field(expr: cst.BaseExpression, fields: frozenset[str] = SCALAR_FIELDS) -> bool:
+    """``expr`` reads one of ``fields`` (``x["content"]``, ``x.text``; :data:`SCALAR_FIELDS` by default)."""
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value in fields
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+        return string_value(expr.slice[0].slice.value) in fields
+    return False
 
 
 COMPLETION_ONLY_MODELS = frozenset({

@@ -12,7 +12,8 @@ from migrator.rules.openai_v0.rewrite import STATUS
 class LegacyExceptionAttribute(Rule):
     """## What it does
     Finds `e.http_status`, `e.user_message`, `e.json_body`, `e.http_body` and `e.headers` where `e`
-    was bound by an `except` clause that catches an openai exception.
+    was bound by an `except` clause that catches an openai exception, or in the branch of an
+    `if isinstance(e, openai.error.X):` (results of `asyncio.gather(..., return_exceptions=True)`).
 
     ## Why is this bad?
     Current exceptions do not have these attributes: the handler itself raises `AttributeError` while
@@ -74,6 +75,13 @@ class LegacyExceptionAttribute(Rule):
             fixed="import openai\ntry:\n    pass\nexcept (openai.APITimeoutError, openai.RateLimitError) as e:\n"
             "    print((e.body.get('message') if isinstance(e.body, dict) else e.message), getattr(e, 'status_code', None))",
         ),
+        Invalid(
+            "import openai\nfor r in results:\n    if isinstance(r, openai.error.RateLimitError):\n        print(r.http_status)\n"
+            "    elif isinstance(r, openai.error.OpenAIError):\n        print(r.http_status)\n    print(r.http_status)",
+            2,
+            fixed="import openai\nfor r in results:\n    if isinstance(r, openai.RateLimitError):\n        print(r.status_code)\n"
+            "    elif isinstance(r, openai.OpenAIError):\n        print(getattr(r, 'status_code', None))\n    print(r.http_status)",
+        ),
     )
 
     def __init__(self, ctx) -> None:
@@ -81,7 +89,7 @@ class LegacyExceptionAttribute(Rule):
         self.bound: list[str | None] = []
         self.status_only: list[bool] = []  # every caught class carries .status_code
         self.api_only: list[bool] = []  # every caught class is an openai.APIError (has .body and .message)
-        self.narrowed: dict[int, tuple[str, cst.BaseExpression]] = {}  # id(if body) -> (name, isinstance's class)
+        self.narrowed: dict[int, tuple[str, bool, bool]] = {}  # id(attribute) -> (name, status_only, api_only)
 
     def _status_only(self, expr: cst.BaseExpression | None) -> bool:
         if isinstance(expr, cst.Tuple):
@@ -119,42 +127,64 @@ class LegacyExceptionAttribute(Rule):
         self.api_only.pop()
 
     def visit_If(self, node: cst.If) -> None:
-        """``if isinstance(result, openai.error.X):`` narrows ``result`` in the body as ``except X`` would
-        (``asyncio.gather(..., return_exceptions=True)`` results)."""
+        """``if isinstance(result, openai.error.X):`` (results of ``gather(..., return_exceptions=True)``):
+        in the branch, ``result`` is that exception, as if an ``except`` clause had bound it."""
         test = node.test
-        if (
-            isinstance(test, cst.Call) and len(test.args) == 2 and self.ctx.is_builtin(test.func, "isinstance")
+        if not (
+            isinstance(test, cst.Call) and self.ctx.is_builtin(test.func, "isinstance") and len(test.args) == 2
             and isinstance(test.args[0].value, cst.Name) and self._catches_openai(test.args[1].value)
         ):
-            self.narrowed[id(node.body)] = (test.args[0].value.value, test.args[1].value)
-
-    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        if id(node) in self.narrowed:
-            name, kind = self.narrowed[id(node)]
-            self.bound.append(name)
-            self.status_only.append(self._status_only(kind))
-            self.api_only.append(self._api_only(kind))
-
-    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
-        if id(original_node) in self.narrowed:
-            self.bound.pop()
-            self.status_only.pop()
-            self.api_only.pop()
+            return
+        name, classes = test.args[0].value.value, test.args[1].value
+        narrowed = (name, self._status_only(classes), self._api_only(classes))
+        for attribute in _attributes_of(node.body, name):
+            self.narrowed[id(attribute)] = narrowed
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if not self.bound or node.attr.value not in ERROR_ATTRIBUTES:
+        if node.attr.value not in ERROR_ATTRIBUTES:
+            return
+        if id(node) in self.narrowed:
+            name, status_only, api_only = self.narrowed[id(node)]
+            self._fix(node, name, status_only, api_only)
+            return
+        if not self.bound:
             return
         if isinstance(node.value, cst.Name) and node.value.value in self.bound:
             name = node.value.value
             where = len(self.bound) - 1 - self.bound[::-1].index(name)
-            replacement, advice = ERROR_ATTRIBUTES[node.attr.value]
-            plan = None
-            if node.attr.value == "user_message" and self.api_only[where]:
-                plan = Fix().replace(node, cst.parse_expression(
-                    f"({name}.body.get('message') if isinstance({name}.body, dict) else {name}.message)"))
-            elif replacement and self.status_only[where]:
-                plan = Fix().replace(node, cst.parse_expression(f"{name}.{replacement}"))
-            elif node.attr.value == "http_status":
-                # openai.APIError also covers connection errors, which have no status code (v0: None).
-                plan = Fix().replace(node, cst.parse_expression(f"getattr({name}, {replacement!r}, None)"))
-            self.report(node, f"openai exceptions no longer have `.{node.attr.value}`; {advice}", plan=plan)
+            self._fix(node, name, self.status_only[where], self.api_only[where])
+
+    def _fix(self, node: cst.Attribute, name: str, status_only: bool, api_only: bool) -> None:
+        replacement, advice = ERROR_ATTRIBUTES[node.attr.value]
+        plan = None
+        if node.attr.value == "user_message" and api_only:
+            plan = Fix().replace(node, cst.parse_expression(
+                f"({name}.body.get('message') if isinstance({name}.body, dict) else {name}.message)"))
+        elif replacement and status_only:
+            plan = Fix().replace(node, cst.parse_expression(f"{name}.{replacement}"))
+        elif node.attr.value == "http_status":
+            # openai.APIError also covers connection errors, which have no status code (v0: None).
+            plan = Fix().replace(node, cst.parse_expression(f"getattr({name}, {replacement!r}, None)"))
+        self.report(node, f"openai exceptions no longer have `.{node.attr.value}`; {advice}", plan=plan)
+
+
+def _attributes_of(body: cst.CSTNode, name: str) -> list[cst.Attribute]:
+    """``name.<attr>`` nodes in ``body``, outside nested functions, classes and lambdas."""
+    found: list[cst.Attribute] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return False
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return False
+
+        def visit_Lambda(self, node: cst.Lambda) -> bool:
+            return False
+
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            if isinstance(node.value, cst.Name) and node.value.value == name:
+                found.append(node)
+
+    body.visit(Finder())
+    return found

@@ -80,7 +80,8 @@ def _dict_value(ctx, node: cst.BaseExpression) -> bool:
 
 class LegacyMockReturnValue(Rule):
     """## What it does
-    Finds mocks of the openai API whose `return_value` is a dict literal:
+    Finds mocks of the openai API whose `return_value` (or an element of a `side_effect` list) is a dict
+    literal or a dict built by a helper of the test module (`return_value = fake_chat("hi")`):
     `mock_create.return_value = {"choices": [...]}` where `mock_create` comes from
     `patch("openai.ChatCompletion.create")`, `mocker.patch(...)`, `with patch.object(...) as m:` or a
     `@patch(...)` decorator.
@@ -135,6 +136,14 @@ class LegacyMockReturnValue(Rule):
                 "    fake.return_value = {'choices': []}"),
         Invalid("from unittest.mock import patch\n@patch('openai.Embedding.create')\n@patch('openai.ChatCompletion.create')\n"
                 "def test(chat, embed):\n    embed.return_value = {'data': []}\n    chat.return_value = dict(choices=[])", 2),
+        Invalid(
+            "from unittest.mock import patch\ndef fake(c):\n    return {'choices': [{'message': {'content': c}}]}\n"
+            "@patch('openai.ChatCompletion.create')\ndef test(m):\n    m.side_effect = [ValueError('x'), fake('ok')]",
+            fixed="from unittest.mock import patch\nfrom openai.types.chat import ChatCompletion\n\n"
+            "def fake(c):\n    return ChatCompletion.model_construct(**{'choices': [{'message': {'content': c}}]})\n"
+            "@patch('openai.resources.chat.completions.Completions.create')\n"
+            "def test(m):\n    m.side_effect = [ValueError('x'), fake('ok')]",
+        ),
     )
 
     def __init__(self, ctx) -> None:
@@ -171,17 +180,24 @@ class LegacyMockReturnValue(Rule):
         for assigned in node.targets:
             attr = assigned.target
             if not (
-                isinstance(attr, cst.Attribute) and attr.attr.value == "return_value" and isinstance(attr.value, cst.Name)
+                isinstance(attr, cst.Attribute) and attr.attr.value in ("return_value", "side_effect")
+                and isinstance(attr.value, cst.Name)
             ):
                 continue
             target = self.mocks.get(id(self.ctx.scope), {}).get(attr.value.value)
             if target is None:
                 continue
             kind = response_type(target)
-            if _dict_value(self.ctx, node.value):
-                self._rewrite(node.value, kind)
-            elif kind is not None:
-                self._helper(node.value, kind)
+            values = [node.value]
+            if attr.attr.value == "side_effect":
+                # A list of side effects: each call returns (or raises) the next one.
+                elements = node.value.elements if isinstance(node.value, (cst.List, cst.Tuple)) else []
+                values = [e.value for e in elements if isinstance(e, cst.Element)]
+            for value in values:
+                if _dict_value(self.ctx, value):
+                    self._rewrite(value, kind)
+                elif kind is not None:
+                    self._helper(value, kind)
 
     def _rewrite(self, value: cst.BaseExpression, kind: tuple[str, str] | None) -> None:
         plan = None
@@ -193,8 +209,8 @@ class LegacyMockReturnValue(Rule):
     def _helper(self, value: cst.BaseExpression, kind: tuple[str, str]) -> None:
         """``return_value = make_response()`` or a pytest fixture parameter: the helper's returned dicts."""
         name = None
-        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and not value.args:
-            name = value.func.value
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
+            name = value.func.value  # its arguments fill the dict it returns
         elif isinstance(value, cst.Name) and self.ctx.index.lookup(value.value, self.ctx.scope) is None:
             name = value.value  # a fixture requested by parameter name
         function = self.ctx.index.functions.get(name or "")

@@ -16,7 +16,7 @@ import libcst as cst
 
 from migrator.rules.base import RuleContext, callee_name
 from migrator.rules.names import dotted_name, string_value
-from migrator.rules.openai_v0.catalog import current_method, legacy_call
+from migrator.rules.openai_v0.catalog import current_method, legacy_call, scalar_field
 from migrator.rules.openai_v0.dual_sdk import legacy_branches
 from migrator.rules.project import BRANCH, FUNCTION, METHOD, TOP, ConfigSite
 
@@ -27,6 +27,7 @@ ENV_CHANGERS = ("load_dotenv", "dotenv.load_dotenv", "os.environ.update", "os.en
 # An argument's origin: ("v0",), ("fn", qualname) for the result of a project function, ("param", function,
 # name) for a parameter passed on, or None (anything else).
 Origin = tuple[str, ...] | None
+TUPLE: Origin = ("tuple",)  # a `return a, b`: its positions are followed as "function#index"
 
 
 @dataclass
@@ -75,6 +76,7 @@ class _Summariser(cst.CSTVisitor):
         self.callees: set[int] = set()
         self.saved_depth: list[int] = []
         self.skip: set[int] = set()
+        self.unpacked: dict[tuple[int, str], list[Origin]] = {}  # (id(scope), name) -> `a, b = f()` origins
         # A function body runs after the module's top level: a load_dotenv() there counts wherever it is.
         self.dotenv_anywhere = any(changes_env(stmt) for stmt in ctx.module.body)
 
@@ -208,7 +210,7 @@ class _Summariser(cst.CSTVisitor):
             self.summary.exports[node.target.value] = f"{self.summary.module}.{node.target.value}"
 
     # -- configuration --------------------------------------------------------------------------
-    def visit_Assign(self, node: cst.Assign) -> None:
+    def _config_assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             qualname = self.ctx.resolve(target.target) if isinstance(target.target, cst.Attribute) else None
             if not qualname or not qualname.startswith("openai.") or qualname.count(".") != 1:
@@ -281,6 +283,12 @@ class _Summariser(cst.CSTVisitor):
                 return ("v0",)
             callee = self._target(expr.func)
             return ("fn", callee) if callee else None
+        if isinstance(expr, (cst.Subscript, cst.Attribute)) and depth < 4 and not scalar_field(expr):
+            # A part of a response (`message["function_call"]`) is read like one (a string field is not).
+            root: cst.BaseExpression = expr
+            while isinstance(root, (cst.Subscript, cst.Attribute)):
+                root = root.value
+            return self.origin(root, depth) if isinstance(root, (cst.Name, cst.Call, cst.Await)) else None
         if isinstance(expr, cst.Name) and depth < 4:
             function = self._function()
             scope = self.ctx.scope
@@ -289,6 +297,9 @@ class _Summariser(cst.CSTVisitor):
                 if values:
                     origins = {self.origin(v, depth + 1) for v in values}
                     return origins.pop() if len(origins) == 1 else None
+                unpacked = self.unpacked.get((id(scope), expr.value))
+                if unpacked:
+                    return unpacked[0] if len(unpacked) == 1 else None
                 if function is None:
                     return None
                 node = self.stack[-1]
@@ -298,12 +309,30 @@ class _Summariser(cst.CSTVisitor):
                     return ("param", function, expr.value)
         return None
 
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._config_assign(node)
+        value = node.value.expression if isinstance(node.value, cst.Await) else node.value
+        for target in node.targets:
+            if not isinstance(target.target, cst.Tuple) or not isinstance(value, cst.Call):
+                continue
+            callee = self._target(value.func)
+            for index, element in enumerate(target.target.elements):
+                if isinstance(element.value, cst.Name):
+                    origin = ("fn", f"{callee}#{index}") if callee and not isinstance(element, cst.StarredElement) else None
+                    self.unpacked.setdefault((id(self.ctx.scope), element.value.value), []).append(origin)
+
     def visit_Return(self, node: cst.Return) -> None:
         function = self._function()
         if function is None:
             return
         origins = self.summary.returns.setdefault(function, [])
         if node.value is None or (isinstance(node.value, cst.Name) and node.value.value == "None"):
+            return
+        if isinstance(node.value, cst.Tuple) and not any(isinstance(e, cst.StarredElement) for e in node.value.elements):
+            # `return completion, hits`: each position is followed as `function#index`.
+            origins.append(TUPLE)
+            for index, element in enumerate(node.value.elements):
+                self.summary.returns.setdefault(f"{function}#{index}", []).append(self.origin(element.value))
             return
         origins.append(self.origin(node.value))
 

@@ -7,9 +7,11 @@ import libcst as cst
 from migrator.rules.base import Fix, Invalid, Rule
 from migrator.rules.names import Scope, dotted_name, string_value
 from migrator.rules.openai_v0.catalog import (
+    LIST_FIELDS,
     converts_to_chat,
     current_method,
     is_legacy_api_call,
+    scalar_field,
     split_qualname,
 )
 from migrator.rules.openai_v0.response_rewrite import (
@@ -19,6 +21,7 @@ from migrator.rules.openai_v0.response_rewrite import (
     edit_arg_to_dict,
     edit_attributes,
     edit_call_to_dict,
+    edit_element_to_dict,
     edit_get_chain,
     edit_get_part,
     edit_membership,
@@ -90,14 +93,19 @@ class LegacyResponseAccess(Rule):
     ```
 
     ## Fix safety
-    Safe. Subscripts become attributes; `.get(k)` the attribute, `.get(k, "")` `(x.k or "")`, other
-    defaults and `.get(k, {}).get(...)` chains a `None` check that gives the default exactly where v0
-    found no key; `"k" in x` becomes `x.k is not None`. Dumps use `to_dict()`, which is
-    `model_dump(by_alias=True, exclude_unset=True)`: the API's key names (`self-harm`) and only the
-    fields the server sent, like the v0 dict: `json.dumps(r)`/`json.dump(r, f)` ->
-    `json.dumps(r.to_dict())`, `dict(r)` -> `r.to_dict()`, `r.items()` -> `r.to_dict().items()`,
-    `f(**r)` -> `f(**r.to_dict())`. Keys that are no identifier and uses it cannot rewrite exactly
-    are reported.
+    Safe. Subscripts become attributes (`"self-harm/intent"` -> `.self_harm_intent`, the field's name);
+    `.get(k)` the attribute, `.get(k, "")` `(x.k or "")`, other defaults and `.get(k, {}).get(...)` chains
+    a `None` check that gives the default exactly where v0 found no key; `"k" in x` becomes
+    `x.k is not None`. Where code needs a dict, the fix emits `.to_dict()` (never `model_dump()`):
+    `to_dict()` is `model_dump(by_alias=True, exclude_unset=True)`, so the keys are the API's names
+    (`self-harm`) and only the fields the server sent appear, like the v0 dict. So `json.dumps(r)` /
+    `json.dump(r, f)` -> `json.dumps(r.to_dict())`, `dict(r)` -> `r.to_dict()`, `r.items()` ->
+    `r.to_dict().items()`, `f(**r)` -> `f(**r.to_dict())`, a response stored in a dict literal
+    (`{"raw": r}`) -> `{"raw": r.to_dict()}`, and a response message appended to a list of plain dicts
+    (a list passed as `messages=`, or holding dict literals) -> `messages.append(message.to_dict())`, so
+    the history stays a list of dicts that code reads with `m["role"]`. String and number fields
+    (`content`, `text`, `embedding`, `total_tokens`, ...) are plain values now as then: nothing done with
+    them is rewritten. Keys that give no identifier and uses it cannot rewrite exactly are reported.
     """
 
     valid = (
@@ -192,6 +200,7 @@ class LegacyResponseAccess(Rule):
         self.defs: list[str] = []  # names of the enclosing classes and functions
         self.unknown_reported: set[int] = set()
         self._helpers: set[str] | None = None
+        self.dict_lists: set[tuple[int, str]] = set()  # lists of plain dicts (message histories), see _dicts_key
 
     # -- what holds a v0 value -------------------------------------------------------------------
     def _scope_names(self, scope: Scope) -> set[str]:
@@ -236,7 +245,9 @@ class LegacyResponseAccess(Rule):
         base = absolute_module(module, is_package, dots, "")
         return f"{base}.{qualname[dots:]}" if base else qualname[dots:]
 
-    def _project_returns_response(self, func: cst.BaseExpression) -> bool:
+    def _project_returns_response(self, func: cst.BaseExpression, position: str = "") -> bool:
+        """Whether the project function ``func`` returns a response (``position`` "#1": the second value
+        of the tuple it returns)."""
         project = self.ctx.project
         if not project.modules:
             return False
@@ -247,11 +258,11 @@ class LegacyResponseAccess(Rule):
                 qualname = f"{module}.{func.value}"
         if qualname is None:
             return False
-        if project.returns_response(qualname):
+        if project.returns_response(qualname + position):
             return True
         head, _, name = qualname.rpartition(".")
         exported = project.resolve_export(head, name) if head else None
-        return bool(exported and project.returns_response(exported))
+        return bool(exported and project.returns_response(exported + position))
 
     def _legacy_root(self, root: cst.BaseExpression) -> bool:
         if isinstance(root, cst.Await):
@@ -314,7 +325,8 @@ class LegacyResponseAccess(Rule):
         return in_stars and self.ctx.project.resolve_export(star, name) is None
 
     def is_legacy(self, expr: cst.BaseExpression) -> bool:
-        return self.base_of(expr) is not None
+        """``expr`` is a v0 response or a part of one that is itself an object (not ``x["content"]``)."""
+        return self.base_of(expr) is not None and not scalar_field(expr)
 
     def _wraps_legacy_method(self, expr: cst.CSTNode) -> bool:
         """``functools.partial(openai.ChatCompletion.create, ...)``, ``retry(...)(openai.Completion.create)``."""
@@ -441,12 +453,24 @@ class LegacyResponseAccess(Rule):
         legacy = self.is_legacy(node.value)
         producer = not legacy and self._wraps_legacy_method(node.value)
         for target in node.targets:
+            self._note_dicts(target.target, node.value)
+        for target in node.targets:
             self._bind(target.target, legacy, node.value)
+            self._bind_unpacked(target.target, node.value)
             if isinstance(target.target, cst.Name):
                 names = self.producers.setdefault(id(self.ctx.scope), set())
                 (names.add if producer else names.discard)(target.target.value)
             elif isinstance(target.target, cst.Subscript) and legacy:
                 self._store(target.target.value)  # cache[key] = resp
+
+    def _bind_unpacked(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        """``completion, hits = answer(q)`` where the project's ``answer`` returns a response first."""
+        call = value.expression if isinstance(value, cst.Await) else value
+        if not isinstance(target, cst.Tuple) or not isinstance(call, cst.Call):
+            return
+        for index, element in enumerate(target.elements):
+            if isinstance(element, cst.Element) and isinstance(element.value, cst.Name):
+                self._bind(element.value, self._project_returns_response(call.func, f"#{index}"))
 
     def _store(self, holder: cst.BaseExpression) -> None:
         if isinstance(holder, cst.Name):
@@ -483,6 +507,58 @@ class LegacyResponseAccess(Rule):
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
             self._bind(node.asname.name, self.is_legacy(node.item))
+
+    # -- lists of plain dicts ------------------------------------------------------------------------
+    def _dicts_key(self, holder: cst.BaseExpression) -> tuple[int, str] | None:
+        if isinstance(holder, cst.Name):
+            return id(self.ctx.scope), holder.value
+        text = dotted_name(holder) if isinstance(holder, cst.Attribute) else ""
+        return (0, text) if text else None
+
+    def _note_dicts(self, holder: cst.BaseExpression, value: cst.BaseExpression, element: bool = False) -> None:
+        """Remember ``holder`` as a list of plain dicts: assigned a list with a dict literal in it, or
+        given one (``append({...})``)."""
+        elements = [value] if element else [e.value for e in value.elements] if isinstance(value, cst.List) else []
+        if any(isinstance(e, cst.Dict) for e in elements):
+            key = self._dicts_key(holder)
+            if key is not None:
+                self.dict_lists.add(key)
+
+    def _note_messages(self, node: cst.Call) -> None:
+        """A list passed as ``messages=`` of a v0 call holds message dicts."""
+        if not self._is_legacy_call(node):
+            return
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value == "messages":
+                key = self._dicts_key(arg.value)
+                if key is not None:
+                    self.dict_lists.add(key)
+
+    def _keep_dicts(self, node: cst.Call) -> None:
+        """``history.append(message)`` where ``history`` holds plain dicts: v0 appended a dict, and the
+        rest of the program reads the list as dicts (``m["role"]``): append ``message.to_dict()``."""
+        value = node.args[-1].value
+        keep = self.base_of(value) or 0
+        self._claim(value)
+        exact = convertible(value, keep) and not scalar_field(value, LIST_FIELDS)
+        plan = Fix().edit(node.args[-1], edit_arg_to_dict(keep)) if exact else None
+        self.report(node, "this list holds plain dicts (v0 responses were dicts, current ones are objects): "
+                    "add the response as `.to_dict()` so the list stays readable as dicts", plan=plan)
+
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        """``{"raw": resp}``: a record of plain data, which v0 code dumps and reads as dicts."""
+        if id(node.value) in self.done or not self.is_legacy(node.value):
+            return
+        keep = self.base_of(node.value) or 0
+        if scalar_field(node.value, LIST_FIELDS):
+            self.report(node, "a list of v0 response objects stored in a dict: v0 stored dicts; store "
+                        "`[item.to_dict() for item in ...]` if the dict is dumped or read as plain data", FixSafety.REPORT)
+            return  # its own subscripts are still rewritten
+        self._claim(node.value)
+        exact = convertible(node.value, keep)
+        plan = Fix().edit(node, edit_element_to_dict(keep)) if exact else None
+        self.report(node, "a v0 response stored in a dict was a dict (dumped and read as one); current responses "
+                    "are objects: store `.to_dict()`", plan=plan)
 
     # -- dict-style uses ---------------------------------------------------------------------------
     def _claim(self, expr: cst.BaseExpression) -> None:
@@ -535,10 +611,17 @@ class LegacyResponseAccess(Rule):
                 for arg in node.args:
                     if isinstance(arg.value, cst.Lambda):
                         self.element_lambdas.add(id(arg.value))
+        if isinstance(func, cst.Attribute) and func.attr.value in ("append", "insert", "extend") and node.args:
+            self._note_dicts(func.value, node.args[-1].value, func.attr.value != "extend")
+        self._note_messages(node)
         if (
             isinstance(func, cst.Attribute) and func.attr.value in ("append", "insert", "add") and node.args
             and self.is_legacy(node.args[-1].value)
         ):
+            key = self._dicts_key(func.value)
+            if key is not None and key in self.dict_lists and id(node) not in self.done:
+                self._keep_dicts(node)
+                return
             self._store(func.value)
         if id(node) in self.done:
             return

@@ -222,6 +222,14 @@ def edit_arg_to_dict(keep: int) -> Edit:
     return edit
 
 
+def edit_element_to_dict(keep: int) -> Edit:
+    """``{"raw": resp}`` -> ``{"raw": resp.to_dict()}``."""
+    def edit(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.DictElement)
+        return node.with_changes(value=to_dict(node.value, keep))
+    return edit
+
+
 def edit_call_to_dict(keep: int) -> Edit:
     """``dict(resp)`` -> ``resp.to_dict()``."""
     def edit(node: cst.CSTNode) -> cst.CSTNode:
