@@ -142,14 +142,6 @@ def test_models_and_health(raw, tiny_gpt2):
     assert status == 200 and body["status"] == "ok"
 
 
-def test_tool_requests_get_a_clear_400(client):
-    tools = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}]
-    with pytest.raises(openai.BadRequestError) as err:
-        client.chat.completions.create(model="gpt-4o", messages=USER, tools=tools)
-    assert err.value.status_code == 400 and "cannot call tools" in err.value.message
-    assert err.value.body["param"] == "tools"
-
-
 @pytest.mark.parametrize(
     ("body", "status", "param", "fragment"),
     [
