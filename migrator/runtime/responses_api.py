@@ -170,7 +170,7 @@ class ResponsesEndpoint:
                 self._history.popitem(last=False)
         return {**shell, "status": "incomplete" if cut else "completed", "output": output,
                 "incomplete_details": {"reason": "max_output_tokens"} if cut else None,
-                "usage": {"input_tokens": prompt, "input_tokens_details": {"cached_tokens": 0},
+                "usage": {"input_tokens": prompt, "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
                           "output_tokens": tokens, "output_tokens_details": {"reasoning_tokens": 0},
                           "total_tokens": prompt + tokens}}
 

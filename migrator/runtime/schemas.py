@@ -202,6 +202,9 @@ def _got(value: Any) -> str:
 def to_api_error(exc: ValidationError) -> ApiError:
     errors = exc.errors(include_url=False)
     first = errors[0]
+    # A union reports one error per member: the member whose type matched says what is really wrong.
+    same = [e for e in errors if _param(tuple(e["loc"])) == _param(tuple(first["loc"]))]
+    first = next((e for e in same if not e["type"].endswith("_type")), first)
     kind, loc, ctx = first["type"], tuple(first["loc"]), first.get("ctx") or {}
     value = first.get("input")
     if kind in ("json_invalid", "json_type"):

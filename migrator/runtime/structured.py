@@ -13,20 +13,34 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
-_FORMATS = {
-    "date-time": "2024-01-01T00:00:00Z", "date": "2024-01-01", "time": "00:00:00Z", "email": "user@example.com",
-    "uri": "https://example.com/", "url": "https://example.com/", "hostname": "example.com",
-    "uuid": "00000000-0000-4000-8000-000000000000", "ipv4": "127.0.0.1", "ipv6": "::1", "duration": "P1D",
+def _slug(word: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", word.lower()) or "x"
+
+
+# Each format's value varies with a word, so ``uniqueItems`` arrays of formatted strings can be unique.
+_FORMATS: dict[str, Callable[[str], str]] = {
+    "date-time": lambda w: f"2024-01-{len(w) % 28 + 1:02d}T00:00:00Z",
+    "date": lambda w: f"2024-01-{len(w) % 28 + 1:02d}",
+    "time": lambda w: f"00:00:{len(w) % 60:02d}Z",
+    "email": lambda w: f"{_slug(w)}@example.com",
+    "uri": lambda w: f"https://example.com/{_slug(w)}",
+    "url": lambda w: f"https://example.com/{_slug(w)}",
+    "hostname": lambda w: f"{_slug(w)}.example.com",
+    "uuid": lambda w: str(uuid.uuid5(uuid.NAMESPACE_URL, w)),
+    "ipv4": lambda w: f"127.0.0.{len(w) % 250 + 1}",
+    "ipv6": lambda w: f"::{len(w) % 250 + 1:x}",
+    "duration": lambda w: f"P{len(w) % 28 + 1}D",
 }
 _MAX_DEPTH = 6
 
 
 def words_of(text: str) -> Iterator[str]:
     """An endless supply of printable words from ``text`` (a fixed word when it has none)."""
-    found = [w for w in re.findall(r"[A-Za-z0-9][\w'-]*", text) if w.isprintable()] or ["text"]
+    found = re.findall(r"[A-Za-z0-9][A-Za-z0-9'-]*", text) or ["text"]
     return itertools.cycle(found)
 
 
@@ -116,9 +130,17 @@ def _array(schema: dict[str, Any], words: Iterator[str], root: Any, depth: int) 
     if high is not None:
         count = min(count, int(high))
     items = schema.get("items", {})
-    out = [instance(prefix[i] if i < len(prefix) else items, words, root, depth + 1) for i in range(count)]
-    if schema.get("uniqueItems") and len({repr(v) for v in out}) < len(out) and isinstance(out[0], (int, float)):
-        out = [v + i if not isinstance(v, bool) else v for i, v in enumerate(out)]
+    out: list[Any] = []
+    for i in range(count):
+        sub = prefix[i] if i < len(prefix) else items
+        value = instance(sub, words, root, depth + 1)
+        for _ in range(8):  # uniqueItems: the next words give another value
+            if not schema.get("uniqueItems") or value not in out:
+                break
+            value = instance(sub, words, root, depth + 1)
+        if schema.get("uniqueItems") and value in out and isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = max(out) + (sub.get("multipleOf", 1) if isinstance(sub, dict) else 1)
+        out.append(value)
     return out
 
 
@@ -147,8 +169,9 @@ def _number(schema: dict[str, Any], integer: bool) -> int | float:
 
 def _string(schema: dict[str, Any], words: Iterator[str]) -> str:
     fmt = schema.get("format")
-    text = _FORMATS.get(fmt) if isinstance(fmt, str) else None
-    if text is None:
+    if isinstance(fmt, str) and fmt in _FORMATS:
+        text = _FORMATS[fmt](next(words))
+    else:
         text = " ".join(next(words) for _ in range(3))
     low, high = int(schema.get("minLength") or 0), schema.get("maxLength")
     if len(text) < low:
