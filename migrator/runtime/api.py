@@ -30,7 +30,7 @@ from migrator.runtime.backend import LocalBackend, ModelUnavailable
 from migrator.runtime.errors import ApiError
 from migrator.runtime.events import Answer, End, Piece, chain, collect, json_events, pieces, text_events, tool_events
 from migrator.runtime.scheduler import Job, QueueFull, Sampling
-from migrator.runtime.structured import instance, json_object, pick_tools
+from migrator.runtime.structured import check_schema, instance, json_object, pick_tools
 
 __all__ = ["ApiError", "ApiResponse", "EventStream", "OpenAIApi"]
 
@@ -132,6 +132,9 @@ class OpenAIApi:
         except QueueFull as exc:
             return _error(ApiError(429, f"Rate limit reached: {exc}. Please try again in 1s.", kind="requests",
                                    code="rate_limit_exceeded", headers={"retry-after": "1"}))
+        except Exception as exc:  # noqa: BLE001 - a bug must still answer in OpenAI's shape, never hang
+            return _error(ApiError(500, f"The local backend failed: {type(exc).__name__}: {exc}", kind="server_error",
+                                   code="internal_error"))
 
     def openapi(self) -> dict[str, Any]:
         from migrator.runtime.openapi import document
@@ -197,6 +200,8 @@ class OpenAIApi:
         job = self.submit(prompt_ids, sampling)
         if tools["calls"]:
             chosen, schemas_by_name = tools["calls"], tools["schemas"]
+            for name in chosen:
+                check_schema(schemas_by_name[name], f"function '{name}'", "tools" if not tools["legacy"] else "functions")
 
             def calls(words: Any) -> list[tuple[str, Any]]:
                 return [(name, instance(schemas_by_name[name] or {"type": "object", "properties": {}}, words))
@@ -275,6 +280,7 @@ class OpenAIApi:
                 raise ApiError(400, "Missing required parameter: 'response_format.json_schema'.",
                                param="response_format.json_schema", code="missing_required_parameter")
             schema = fmt.json_schema.schema_ or {"type": "object"}
+            check_schema(schema, f"response_format '{fmt.json_schema.name}'", "response_format")
             return lambda words: instance(schema, words)
         return json_object
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from migrator.runtime.cache import GenerationCache, cache_from_environment
 from migrator.runtime.devices import pick_device, pick_dtype
+from migrator.runtime.errors import ApiError
 from migrator.runtime.models import local_model_id
 from migrator.runtime.scheduler import Delta, Finished, Generation, Job, Sampling, Scheduler
 
@@ -122,9 +123,15 @@ class LocalBackend:
 
     # -- text -------------------------------------------------------------------------------------
     def chat_prompt_ids(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> list[int]:
+        from jinja2 import TemplateError
+
         extra = {"tools": tools} if tools else {}
-        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True, **extra)
-        return self.encode(text)
+        try:
+            text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True, **extra)
+        except (TemplateError, ValueError) as exc:  # e.g. a template that insists on alternating roles
+            raise ApiError(400, f"The chat template of the local model {self.model_id!r} rejected these messages: "
+                                f"{exc}", param="messages", code="invalid_value") from None
+        return self.encode(str(text))
 
     def encode(self, text: str) -> list[int]:
         return list(self.tokenizer(text)["input_ids"])

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from migrator.runtime import schemas
 from migrator.runtime.errors import ApiError
 from migrator.runtime.events import Answer, End, collect, json_events, text_events, tool_events
-from migrator.runtime.structured import instance, json_object, pick_tools
+from migrator.runtime.structured import check_schema, instance, json_object, pick_tools
 
 if TYPE_CHECKING:  # pragma: no cover
     from migrator.runtime.api import ApiResponse, OpenAIApi
@@ -98,6 +98,10 @@ class ResponsesEndpoint:
         sampling = api.sampling(req, len(prompt_ids), req.max_output_tokens, param="max_output_tokens",
                                 filler=structured)
         job = api.submit(prompt_ids, sampling)
+        for name in chosen:
+            check_schema(tools[name], f"function '{name}'", "tools")
+        if structured and not chosen and fmt is not None and fmt.type == "json_schema":
+            check_schema(fmt.schema_, f"text.format '{fmt.name}'", "text.format.schema")
         if chosen:
             def calls(words: Any) -> list[tuple[str, Any]]:
                 return [(name, instance(tools[name] or {"type": "object", "properties": {}}, words)) for name in chosen]

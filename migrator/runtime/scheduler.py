@@ -16,7 +16,7 @@ nearly tied tokens could in principle come out differently; the tests compare ba
 from __future__ import annotations
 
 import queue
-import random
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -233,7 +233,8 @@ class Scheduler:
             generator = None
             if not job.sampling.greedy:
                 generator = torch.Generator(device=device)
-                generator.manual_seed(job.sampling.seed if job.sampling.seed is not None else random.getrandbits(63))
+                seed = job.sampling.seed if job.sampling.seed is not None else secrets.randbits(63)
+                generator.manual_seed(seed & 0xFFFF_FFFF_FFFF_FFFF)  # torch takes 64 bits
             rows.extend(_Row(job, k, generator) for k in range(job.sampling.rows))
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         width = max(len(row.job.prompt_ids) for row in rows)
@@ -284,11 +285,15 @@ class Scheduler:
                 by_job.setdefault(id(row.job), []).append(i)
         for indices in by_job.values():
             sampling = rows[indices[0]].job.sampling
-            probs = torch.softmax(logits[indices] / sampling.temperature, dim=-1)
+            rows_logits = logits[indices]
+            # shift before dividing: a tiny temperature must give the argmax, not inf - inf = nan
+            shifted = rows_logits - rows_logits.max(dim=-1, keepdim=True).values
+            probs = torch.softmax(shifted / sampling.temperature, dim=-1)
             if sampling.top_p < 1.0:
                 ordered, order = probs.sort(dim=-1, descending=True)
                 # keep the smallest prefix whose mass reaches top_p (always at least the top token)
                 drop = ordered.cumsum(dim=-1) - ordered >= sampling.top_p
+                drop[..., 0] = False
                 ordered[drop] = 0.0
                 probs = torch.zeros_like(probs).scatter(-1, order, ordered)
             picks = torch.multinomial(probs, 1, generator=rows[indices[0]].generator).view(-1).tolist()

@@ -44,9 +44,27 @@ def words_of(text: str) -> Iterator[str]:
     return itertools.cycle(found)
 
 
+class SchemaError(ValueError):
+    """A schema no value can be built from (malformed, or nested without end)."""
+
+
+def check_schema(schema: Any, what: str, param: str) -> None:
+    """Build one value from ``schema`` now, so a bad schema is a 400 before any answer is sent."""
+    from migrator.runtime.errors import ApiError
+
+    try:
+        instance(schema or {"type": "object", "properties": {}}, words_of(""))
+    except (SchemaError, TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError,
+            RecursionError) as exc:
+        raise ApiError(400, f"Invalid schema for {what}: {exc or type(exc).__name__}.", param=param,
+                       code="invalid_value") from None
+
+
 def instance(schema: Any, words: Iterator[str], root: Any = None, depth: int = 0) -> Any:
     """A JSON value that validates against ``schema`` (draft 2020-12 / OpenAI's strict subset)."""
     root = schema if root is None else root
+    if depth > 40:
+        raise SchemaError("it nests more than 40 levels deep (a $ref cycle with no way out?)")
     if not isinstance(schema, dict):
         return _string({}, words)  # ``true`` or an odd schema: anything goes
     if "$ref" in schema:
