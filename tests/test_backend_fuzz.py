@@ -7,11 +7,11 @@ import pytest
 
 pytest.importorskip("openai")
 httpx2 = pytest.importorskip("httpx2")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from migrator.runtime.api import OpenAIApi  # noqa: E402
-from migrator.runtime.backend import LocalBackend  # noqa: E402
+from migrator.runtime.api import OpenAIApi
+from migrator.runtime.backend import LocalBackend
 
 scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=12)
 anything = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),

@@ -12,11 +12,12 @@ import pytest
 openai = pytest.importorskip("openai")
 httpx2 = pytest.importorskip("httpx2")
 
-from conftest import free_port, start_migrate_serve  # noqa: E402
-from migrator.runtime.api import OpenAIApi  # noqa: E402
-from migrator.runtime.backend import LocalBackend  # noqa: E402
-from migrator.runtime.client import local_client  # noqa: E402
-from migrator.runtime.scheduler import Sampling  # noqa: E402
+from conftest import free_port, start_migrate_serve
+
+from migrator.runtime.api import OpenAIApi
+from migrator.runtime.backend import LocalBackend
+from migrator.runtime.client import local_client
+from migrator.runtime.scheduler import Sampling
 
 USER = [{"role": "user", "content": "The robot answers the question"}]
 
@@ -77,7 +78,7 @@ def slow(request, slow_backend):
 @pytest.mark.parametrize("endpoint", ["chat", "completions"])
 def test_first_chunk_arrives_long_before_the_end(slow, endpoint):
     client, _ = slow
-    kwargs = dict(model="gpt-4o", max_tokens=160, temperature=0, stream=True)
+    kwargs = {"model": "gpt-4o", "max_tokens": 160, "temperature": 0, "stream": True}
     if endpoint == "chat":
         client.chat.completions.create(model="gpt-4o", messages=USER, max_tokens=2)  # warm up
         start = time.perf_counter()

@@ -28,7 +28,17 @@ from typing import Any
 from migrator.runtime import schemas
 from migrator.runtime.backend import LocalBackend, ModelUnavailable
 from migrator.runtime.errors import ApiError
-from migrator.runtime.events import Answer, End, Piece, chain, collect, json_events, pieces, text_events, tool_events
+from migrator.runtime.events import (
+    Answer,
+    End,
+    Piece,
+    chain,
+    collect,
+    json_events,
+    pieces,
+    text_events,
+    tool_events,
+)
 from migrator.runtime.scheduler import Job, QueueFull, Sampling
 from migrator.runtime.structured import check_schema, instance, json_object, pick_tools
 
@@ -236,7 +246,8 @@ class OpenAIApi:
             content = "".join(str(p.get("text", "")) for p in content if isinstance(p.get("text", ""), str))
         text = content or ""
         for call in message.tool_calls or []:
-            function = call.get("function") if isinstance(call.get("function"), dict) else {}
+            function = call.get("function")
+            function = function if isinstance(function, dict) else {}
             text += f"{function.get('name', '')}({function.get('arguments', '')})"
         if message.function_call:
             text += f"{message.function_call.get('name', '')}({message.function_call.get('arguments', '')})"
@@ -246,6 +257,7 @@ class OpenAIApi:
     def _chat_tools(req: schemas.ChatCompletionRequest) -> dict[str, Any]:
         """Which tools this request calls (``calls``), their parameter schemas, and legacy ``functions``."""
         legacy = req.tools is None and req.functions is not None
+        choice: str | schemas.NamedToolChoice | schemas.NamedFunction | None
         if req.tools:
             defs = [t.function for t in req.tools]
             choice = req.tool_choice

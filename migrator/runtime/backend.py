@@ -79,7 +79,7 @@ class LocalBackend:
             try:
                 tokenizer = AutoTokenizer.from_pretrained(self.model_id)
                 dtype = pick_dtype(device, AutoConfig.from_pretrained(self.model_id))
-                model = AutoModelForCausalLM.from_pretrained(self.model_id, dtype=dtype)
+                model: Any = AutoModelForCausalLM.from_pretrained(self.model_id, dtype=dtype)
             except (OSError, ValueError) as exc:
                 offline = os.environ.get("HF_HUB_OFFLINE") == "1"
                 raise ModelUnavailable(
@@ -112,7 +112,8 @@ class LocalBackend:
     @property
     def context_length(self) -> int:
         config = self.model.config
-        return int(getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", 1024))
+        length = getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", None)
+        return int(length or 1024)
 
     def describe(self) -> dict[str, Any]:
         """What ``/health`` reports: the model, where it runs, and the scheduler's counters."""

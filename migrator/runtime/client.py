@@ -15,7 +15,6 @@ from migrator.runtime.api import ApiResponse, EventStream, OpenAIApi
 from migrator.runtime.backend import LocalBackend, shared_backend
 
 LOCAL_BASE_URL = "http://migrate.local/v1"
-_END = object()
 
 
 def _api(backend: LocalBackend | None, model: str | None) -> OpenAIApi:
@@ -80,8 +79,8 @@ def local_async_client(model: str | None = None, backend: LocalBackend | None = 
 
         async def __aiter__(self) -> AsyncIterator[bytes]:
             while True:
-                chunk = await asyncio.to_thread(next, self.stream, _END)
-                if chunk is _END:
+                chunk = await asyncio.to_thread(next, self.stream, None)
+                if chunk is None:
                     return
                 yield chunk
 

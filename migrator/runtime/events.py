@@ -103,7 +103,7 @@ def pieces(text: str, encode: Callable[[str], list[int]], decode: Callable[[list
             out.append(current[len(previous):])
             previous = current
     if previous != text:  # a piece split inside a multi-byte character: send the rest at once
-        out.append(text[len(previous):] if text.startswith(previous) else text)
+        out.append(text.removeprefix(previous))
     return out
 
 

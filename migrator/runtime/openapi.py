@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from migrator.runtime.schemas import REQUEST_MODELS
 
@@ -31,7 +31,8 @@ def _response_models() -> dict[str, type[BaseModel]]:
 
 def document(api: OpenAIApi) -> dict[str, Any]:
     responses = _response_models()
-    models = [(m, "validation") for m in REQUEST_MODELS.values()] + [(m, "serialization") for m in responses.values()]
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "validation") for m in REQUEST_MODELS.values()]
+    models += [(m, "serialization") for m in responses.values()]
     refs, defs = models_json_schema(models, ref_template=_REF)
     error = {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["message", "type", "param", "code"],

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+
 def _slug(word: str) -> str:
     return re.sub(r"[^a-z0-9]", "", word.lower()) or "x"
 
