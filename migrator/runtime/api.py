@@ -98,6 +98,16 @@ def data_events(payloads: Iterator[dict[str, Any]], done: bool = True) -> Iterat
 Route = Callable[[bytes], ApiResponse]
 
 
+@dataclass(frozen=True)
+class ToolPlan:
+    """The tools a chat request calls (none: answer with text), their parameter schemas, and whether
+    they came as legacy ``functions`` (answered with ``function_call``)."""
+
+    calls: list[str]
+    schemas: dict[str, dict[str, Any] | None]
+    legacy: bool
+
+
 class OpenAIApi:
     """Routes and validates requests; ``max_tokens_cap`` bounds any one request's generation."""
 
@@ -203,22 +213,22 @@ class OpenAIApi:
         messages = [self._chat_message(m) for m in req.messages]
         tools = self._chat_tools(req)
         prompt_ids = self.backend.chat_prompt_ids(messages)
-        structured = bool(tools["calls"]) or (req.response_format is not None and req.response_format.type != "text")
+        structured = bool(tools.calls) or (req.response_format is not None and req.response_format.type != "text")
         sampling = self.sampling(req, len(prompt_ids), req.max_completion_tokens or req.max_tokens,
                                  param="max_completion_tokens" if req.max_completion_tokens else "max_tokens",
                                  filler=structured)
         job = self.submit(prompt_ids, sampling)
-        if tools["calls"]:
-            chosen, schemas_by_name = tools["calls"], tools["schemas"]
+        if tools.calls:
+            chosen, schemas_by_name = tools.calls, tools.schemas
             for name in chosen:
-                check_schema(schemas_by_name[name], f"function '{name}'", "tools" if not tools["legacy"] else "functions")
+                check_schema(schemas_by_name[name], f"function '{name}'", "tools" if not tools.legacy else "functions")
 
             def calls(words: Any) -> list[tuple[str, Any]]:
                 return [(name, instance(schemas_by_name[name] or {"type": "object", "properties": {}}, words))
                         for name in chosen]
 
             events = tool_events(job, calls, self.split, self.backend.count_tokens,
-                                 "function_call" if tools["legacy"] else "tool_calls")
+                                 "function_call" if tools.legacy else "tool_calls")
         elif structured:
             events = json_events(job, self._format_builder(req.response_format), self.split, self.backend.count_tokens)
         else:
@@ -228,12 +238,12 @@ class OpenAIApi:
         head = {"id": ident, "created": created, "model": req.model, "system_fingerprint": "migrate-local"}
         if req.stream:
             include_usage = bool(req.stream_options and req.stream_options.include_usage)
-            return self.stream(answer, self._chat_chunks(answer, head, sampling.n, include_usage, tools["legacy"]))
+            return self.stream(answer, self._chat_chunks(answer, head, sampling.n, include_usage, tools.legacy))
         choices = collect(answer)
         completion = sum(c.completion_tokens for c in choices.values())
         return _json(200, {
             **head, "object": "chat.completion",
-            "choices": [{"index": i, "message": self._message(c, tools["legacy"]), "logprobs": None,
+            "choices": [{"index": i, "message": self._message(c, tools.legacy), "logprobs": None,
                          "finish_reason": c.finish_reason} for i, c in sorted(choices.items())],
             "usage": self.usage(answer.prompt_tokens, completion),
         })
@@ -254,8 +264,7 @@ class OpenAIApi:
         return {"role": message.role, "content": text}
 
     @staticmethod
-    def _chat_tools(req: schemas.ChatCompletionRequest) -> dict[str, Any]:
-        """Which tools this request calls (``calls``), their parameter schemas, and legacy ``functions``."""
+    def _chat_tools(req: schemas.ChatCompletionRequest) -> ToolPlan:
         legacy = req.tools is None and req.functions is not None
         choice: str | schemas.NamedToolChoice | schemas.NamedFunction | None
         if req.tools:
@@ -283,7 +292,7 @@ class OpenAIApi:
         last_text = OpenAIApi._chat_message(last_user)["content"] if last_user else ""
         chosen = pick_tools(names, choice if isinstance(choice, str) else None, forced, last_text,
                             req.messages[-1].role, parallel=req.parallel_tool_calls is not False and not legacy)
-        return {"calls": chosen, "schemas": {d.name: d.parameters for d in defs}, "legacy": legacy}
+        return ToolPlan(chosen, {d.name: d.parameters for d in defs}, legacy)
 
     @staticmethod
     def _format_builder(fmt: schemas.ResponseFormat | None) -> Callable[[Any], Any]:
