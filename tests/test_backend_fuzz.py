@@ -2,6 +2,7 @@
 answer that is not a 5xx (a JSON body, or a stream that ends), in-process and over `migrate serve`."""
 
 import json
+import os
 
 import pytest
 
@@ -96,7 +97,7 @@ def api(tiny_gpt2):
 
 
 def test_fuzz_in_process(api):
-    @settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=int(os.environ.get("MIGRATE_FUZZ_EXAMPLES", "250")), deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(requests)
     def run(request):
         path, body = request

@@ -288,7 +288,7 @@ class Scheduler:
             rows_logits = logits[indices]
             # shift before dividing: a tiny temperature must give the argmax, not inf - inf = nan
             shifted = rows_logits - rows_logits.max(dim=-1, keepdim=True).values
-            probs = torch.softmax(shifted / sampling.temperature, dim=-1)
+            probs = torch.softmax(shifted / max(sampling.temperature, 1e-6), dim=-1)  # 1e-300 is 0 in float32
             if sampling.top_p < 1.0:
                 ordered, order = probs.sort(dim=-1, descending=True)
                 # keep the smallest prefix whose mass reaches top_p (always at least the top token)
