@@ -39,7 +39,7 @@ class LocalBackend:
     """One model and tokenizer on one device. Requests are batched by a :class:`Scheduler`.
 
     ``max_batch`` rows decode together; at most ``max_queue`` requests wait (more get a 429); a batch
-    collects the requests that arrive within ``batch_window`` seconds of its first one. Defaults come from
+    collects the requests that arrive less than ``batch_window`` seconds after the previous one. Defaults come from
     ``MIGRATE_MAX_BATCH`` (16), ``MIGRATE_MAX_QUEUE`` (64) and ``MIGRATE_BATCH_WINDOW_MS`` (5)."""
 
     def __init__(self, model_id: str | None = None, device: str | None = None, *, max_batch: int | None = None,

@@ -1,7 +1,8 @@
 """Dynamic batching with token streaming: one thread owns the model's decoding loop.
 
 Requests are queued as :class:`Job` objects. The scheduler thread takes the first waiting job, collects
-whatever else arrives within ``batch_window`` seconds (up to ``max_batch`` rows), left-pads the prompts and
+whatever else arrives less than ``batch_window`` seconds after the previous arrival (for at most ten
+windows, up to ``max_batch`` rows), left-pads the prompts and
 decodes them together with a key/value cache, one token per step. Each row has its own ``max_tokens``,
 stop strings, temperature, top-p, repetition penalty and random generator; its text leaves as soon as it is
 decoded (held back only while it could still be the start of a stop string). A cancelled job (a client
@@ -197,7 +198,10 @@ class Scheduler:
         while True:
             batch = [self._queue.get()]
             rows = batch[0].sampling.rows
-            deadline = time.monotonic() + self.batch_window
+            # Debounce: each arrival gives the next one ``batch_window`` more, up to ten windows in all,
+            # so a burst of requests that trickles in over HTTP still starts as one batch.
+            start = time.monotonic()
+            deadline = start + self.batch_window
             while rows < self.max_batch:
                 try:
                     job = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
@@ -205,6 +209,7 @@ class Scheduler:
                     break
                 batch.append(job)
                 rows += job.sampling.rows
+                deadline = min(start + 10 * self.batch_window, time.monotonic() + self.batch_window)
             with self._lock:
                 self.stats["waiting"] -= len(batch)
                 self.stats["running"] = len(batch)
