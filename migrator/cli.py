@@ -193,7 +193,9 @@ def apply(paths, interactive, exit_zero, exit_non_zero_on_fix, explain_plan, **o
 @click.option("--model", default=None, help="Model id or local path (default: $MIGRATE_LOCAL_MODEL, else gpt2).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (loopback by default).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-def serve(model, host, port) -> None:
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default=None,
+              help="Where the model runs (default: $MIGRATE_DEVICE, else auto: CUDA, then MPS, then CPU).")
+def serve(model, host, port, device) -> None:
     """Serve the OpenAI API from a local model (GPT-2 by default), for tests and offline work."""
     try:
         from migrator.runtime.backend import ModelUnavailable
@@ -201,7 +203,7 @@ def serve(model, host, port) -> None:
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise click.ClickException(f"the runtime extra is not installed ({exc}): pip install 'migrate-llm[runtime]'") from None
     try:
-        run_server(model, host, port, echo=lambda line: click.echo(line, err=True))
+        run_server(model, host, port, echo=lambda line: click.echo(line, err=True), device=device)
     except ModelUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:  # pragma: no cover - uvicorn handles Ctrl-C itself

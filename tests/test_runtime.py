@@ -15,10 +15,11 @@ import pytest
 openai = pytest.importorskip("openai")
 httpx2 = pytest.importorskip("httpx2")
 
-from migrator.runtime.api import OpenAIApi  # noqa: E402
-from migrator.runtime.backend import LocalBackend  # noqa: E402
-from migrator.runtime.client import local_async_client, local_client  # noqa: E402
-from conftest import free_port  # noqa: E402
+from conftest import free_port
+
+from migrator.runtime.api import OpenAIApi
+from migrator.runtime.backend import LocalBackend
+from migrator.runtime.client import local_async_client, local_client
 
 USER = [{"role": "user", "content": "The robot answers the question"}]
 
@@ -74,7 +75,7 @@ def test_greedy_is_deterministic_and_max_completion_tokens_counts(client):
 
 
 def test_seed_repeats_sampling(client):
-    kwargs = dict(model="gpt-4o", messages=USER, max_tokens=12, temperature=1.0)
+    kwargs = {"model": "gpt-4o", "messages": USER, "max_tokens": 12, "temperature": 1.0}
     first = client.chat.completions.create(seed=11, **kwargs).choices[0].message.content
     again = client.chat.completions.create(seed=11, **kwargs).choices[0].message.content
     other = [client.chat.completions.create(seed=s, **kwargs).choices[0].message.content for s in (12, 13, 14)]
@@ -83,7 +84,7 @@ def test_seed_repeats_sampling(client):
 
 
 def test_stream_reassembles_to_the_non_stream_text(client):
-    kwargs = dict(model="gpt-4o", messages=USER, max_tokens=10, temperature=0.9, seed=5)
+    kwargs = {"model": "gpt-4o", "messages": USER, "max_tokens": 10, "temperature": 0.9, "seed": 5}
     whole = client.chat.completions.create(**kwargs)
     chunks = list(client.chat.completions.create(stream=True, stream_options={"include_usage": True}, **kwargs))
     assert chunks[0].choices[0].delta.role == "assistant"
@@ -140,14 +141,6 @@ def test_models_and_health(raw, tiny_gpt2):
     assert status == 200 and body["data"][0]["id"] == str(tiny_gpt2)
     status, body = raw("GET", "/health")
     assert status == 200 and body["status"] == "ok"
-
-
-def test_tool_requests_get_a_clear_400(client):
-    tools = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}]
-    with pytest.raises(openai.BadRequestError) as err:
-        client.chat.completions.create(model="gpt-4o", messages=USER, tools=tools)
-    assert err.value.status_code == 400 and "cannot call tools" in err.value.message
-    assert err.value.body["param"] == "tools"
 
 
 @pytest.mark.parametrize(
@@ -238,7 +231,7 @@ def test_missing_model_is_one_clear_error(tmp_path, monkeypatch):
     assert result.status == 503 and "no-such-model" in error["message"] and "MIGRATE_LOCAL_MODEL" in error["message"]
     start = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "migrator", "serve", "--model", str(tmp_path / "no-such-model"),
-                           "--port", str(free_port())], capture_output=True, text=True, timeout=120,
+                           "--port", str(free_port())], capture_output=True, text=True, timeout=120, check=False,
                           env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert proc.returncode == 1 and "no-such-model" in proc.stderr and "Traceback" not in proc.stderr
     assert time.monotonic() - start < 60

@@ -100,3 +100,54 @@ def build_tiny_chat_llama(out: Path, seed: int = 0) -> Path:
     tokenizer.save_pretrained(out)
     (out / "corpus.txt").unlink()
     return out
+
+
+def _wide_tokenizer(workdir: Path, vocab_size: int):
+    """A byte-level BPE with GPT-2's vocabulary size, trained on the corpus plus random words, so the
+    output projection costs what GPT-2's does."""
+    import random
+
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import GPT2TokenizerFast
+
+    rng = random.Random(0)
+    words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9))) for _ in range(60000)]
+    lines = [corpus()] + [" ".join(words[i:i + 100]) for i in range(0, len(words), 100)]
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.post_processor = processors.ByteLevel(trim_offsets=False)
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=1, special_tokens=["<|endoftext|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(lines, trainer)
+    return GPT2TokenizerFast(tokenizer_object=tok, bos_token="<|endoftext|>", eos_token="<|endoftext|>",
+                             unk_token="<|endoftext|>")
+
+
+def _save_gpt2(out: Path, tokenizer, seed: int, **shape) -> Path:
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(seed)
+    config = GPT2Config(vocab_size=len(tokenizer), bos_token_id=tokenizer.eos_token_id,
+                        eos_token_id=tokenizer.eos_token_id, **shape)
+    GPT2LMHeadModel(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def build_slow_gpt2(out: Path, seed: int = 0) -> Path:
+    """A random GPT-2 slow enough on CPU (a few ms a token) for tests to tell streamed chunks from a
+    finished answer, with a 1024-token context for long generations."""
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer = _tokenizer(out)
+    (out / "corpus.txt").unlink()
+    return _save_gpt2(out, tokenizer, seed, n_layer=4, n_head=4, n_embd=256, n_positions=1024)
+
+
+def build_gpt2_sized(out: Path, seed: int = 0) -> Path:
+    """A random-init model of GPT-2 small's shape (12 layers, 768 wide, 12 heads, 1024 positions, a
+    50,257-token vocabulary), built offline, for benchmarks."""
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer = _wide_tokenizer(out, 50257)
+    return _save_gpt2(out, tokenizer, seed, n_layer=12, n_head=12, n_embd=768, n_positions=1024)

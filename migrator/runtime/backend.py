@@ -1,4 +1,4 @@
-"""The local model: loaded once per process with the real ``from_pretrained``, used under a lock.
+"""The local model: loaded once per process with the real ``from_pretrained``, decoded by a scheduler.
 
 torch and transformers are imported when the first request needs the model, never at import time.
 """
@@ -7,9 +7,15 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from typing import Any
 
+from migrator.runtime.cache import GenerationCache, cache_from_environment
+from migrator.runtime.devices import pick_device, pick_dtype
+from migrator.runtime.errors import ApiError
 from migrator.runtime.models import local_model_id
+from migrator.runtime.scheduler import Delta, Finished, Generation, Job, Sampling, Scheduler
+
+__all__ = ["Generation", "LocalBackend", "ModelUnavailable", "Sampling", "shared_backend"]
 
 # GPT-2 has no chat template; this one renders a conversation as "role: content" lines.
 FALLBACK_CHAT_TEMPLATE = (
@@ -22,37 +28,58 @@ class ModelUnavailable(RuntimeError):
     """The model could not be loaded; the message says which and how to provide it."""
 
 
-@dataclass
-class Generation:
-    text: str
-    finish_reason: str  # "stop" or "length"
-    completion_tokens: int
+def _env_number(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name) or default)
+    except ValueError:
+        return default
 
 
 class LocalBackend:
-    """One model and tokenizer. Generation is serialised: a small CPU model gains nothing from running
-    two at once, and serialising keeps seeded sampling deterministic."""
+    """One model and tokenizer on one device. Requests are batched by a :class:`Scheduler`.
 
-    def __init__(self, model_id: str | None = None) -> None:
+    ``max_batch`` rows decode together; at most ``max_queue`` requests wait (more get a 429); a batch
+    collects the requests that arrive less than ``batch_window`` seconds after the previous one. Defaults come from
+    ``MIGRATE_MAX_BATCH`` (16), ``MIGRATE_MAX_QUEUE`` (64) and ``MIGRATE_BATCH_WINDOW_MS`` (5)."""
+
+    def __init__(self, model_id: str | None = None, device: str | None = None, *, max_batch: int | None = None,
+                 max_queue: int | None = None, batch_window: float | None = None,
+                 cache: GenerationCache | None = None) -> None:
         self.model_id = model_id or local_model_id()
-        self._lock = threading.RLock()
-        self._model = None
-        self._tokenizer = None
+        self.requested_device = device
+        self.device = "cpu"
+        self.dtype = "float32"
+        self.model_lock = threading.Lock()
+        self._load_lock = threading.Lock()
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self.cache = cache if cache is not None else cache_from_environment()
+        self.scheduler = Scheduler(
+            self,
+            max_batch=int(max_batch or _env_number("MIGRATE_MAX_BATCH", 16)),
+            max_queue=int(max_queue or _env_number("MIGRATE_MAX_QUEUE", 64)),
+            batch_window=batch_window if batch_window is not None else _env_number("MIGRATE_BATCH_WINDOW_MS", 5) / 1000,
+        )
 
     # -- loading ----------------------------------------------------------------------------------
     def load(self) -> None:
-        with self._lock:
+        with self._load_lock:
             if self._model is not None:
                 return
             try:
-                from transformers import AutoModelForCausalLM, AutoTokenizer
+                from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
             except ImportError as exc:  # pragma: no cover - depends on the installation
                 raise ModelUnavailable(
                     "the local backend needs transformers and torch: pip install 'migrate-llm[runtime]'"
                 ) from exc
             try:
+                device = pick_device(self.requested_device)
+            except ValueError as exc:
+                raise ModelUnavailable(str(exc)) from None
+            try:
                 tokenizer = AutoTokenizer.from_pretrained(self.model_id)
-                model = AutoModelForCausalLM.from_pretrained(self.model_id)
+                dtype = pick_dtype(device, AutoConfig.from_pretrained(self.model_id))
+                model: Any = AutoModelForCausalLM.from_pretrained(self.model_id, dtype=dtype)
             except (OSError, ValueError) as exc:
                 offline = os.environ.get("HF_HUB_OFFLINE") == "1"
                 raise ModelUnavailable(
@@ -67,28 +94,45 @@ class LocalBackend:
                 tokenizer.chat_template = FALLBACK_CHAT_TEMPLATE
             if tokenizer.pad_token_id is None:
                 tokenizer.pad_token = tokenizer.eos_token
+            model.to(device)
             model.eval()
+            self.device, self.dtype = device, str(dtype).removeprefix("torch.")
             self._tokenizer, self._model = tokenizer, model
 
     @property
-    def tokenizer(self):
+    def tokenizer(self) -> Any:
         self.load()
         return self._tokenizer
 
     @property
-    def model(self):
+    def model(self) -> Any:
         self.load()
         return self._model
 
     @property
     def context_length(self) -> int:
         config = self.model.config
-        return int(getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", 1024))
+        length = getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", None)
+        return int(length or 1024)
+
+    def describe(self) -> dict[str, Any]:
+        """What ``/health`` reports: the model, where it runs, and the scheduler's counters."""
+        loaded = self._model is not None
+        return {"model": self.model_id, "loaded": loaded, "device": self.device if loaded else None,
+                "dtype": self.dtype if loaded else None, "scheduler": dict(self.scheduler.stats),
+                "cache": None if self.cache is None else {"folder": str(self.cache.folder), "hits": self.cache.hits}}
 
     # -- text -------------------------------------------------------------------------------------
-    def chat_prompt_ids(self, messages: list[dict]) -> list[int]:
-        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return self.encode(text)
+    def chat_prompt_ids(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> list[int]:
+        from jinja2 import TemplateError
+
+        extra = {"tools": tools} if tools else {}
+        try:
+            text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True, **extra)
+        except (TemplateError, ValueError) as exc:  # e.g. a template that insists on alternating roles
+            raise ApiError(400, f"The chat template of the local model {self.model_id!r} rejected these messages: "
+                                f"{exc}", param="messages", code="invalid_value") from None
+        return self.encode(str(text))
 
     def encode(self, text: str) -> list[int]:
         return list(self.tokenizer(text)["input_ids"])
@@ -96,87 +140,56 @@ class LocalBackend:
     def count_tokens(self, text: str) -> int:
         return len(self.encode(text)) if text else 0
 
-    def generate(
-        self,
-        prompt_ids: list[int],
-        *,
-        max_tokens: int,
-        temperature: float,
-        top_p: float,
-        n: int,
-        stop: list[str],
-        seed: int | None,
-        repetition_penalty: float,
-    ) -> list[Generation]:
-        """``n`` continuations of ``prompt_ids``. temperature 0 is greedy; ``seed`` makes sampling repeat.
+    # -- generation -------------------------------------------------------------------------------
+    def submit(self, prompt_ids: list[int], sampling: Sampling) -> Job:
+        """Start generating; iterate the returned job for its events. Raises ``QueueFull``."""
+        self.load()
+        if self.cache is None:
+            return self.scheduler.submit(prompt_ids, sampling)
+        cache, key = self.cache, self.cache.key(self.model_id, prompt_ids, sampling)
+        recorded = cache.get(key)
+        if recorded is None:
+            job = self.scheduler.submit(prompt_ids, sampling)
+            job.on_complete = lambda rows: cache.put(key, rows)
+            return job
+        job = Job(prompt_ids, sampling)
+        for index, row in enumerate(recorded):
+            if row.text:
+                job.put(Delta(index, row.text))
+            job.put(Finished(index, row.finish_reason, row.completion_tokens))
+        job.close()
+        return job
 
-        Stop sequences are cut from the text (finish_reason "stop"), as OpenAI does."""
-        import torch
-
-        with self._lock:
-            model, tokenizer = self.model, self.tokenizer
-            if seed is not None:
-                torch.manual_seed(seed)
-            input_ids = torch.tensor([prompt_ids])
-            sample = temperature > 0
-            kwargs = {
-                "max_new_tokens": max_tokens,
-                "do_sample": sample,
-                "pad_token_id": tokenizer.pad_token_id,
-                "attention_mask": torch.ones_like(input_ids),
-            }
-            if sample:
-                kwargs.update(temperature=temperature, top_p=top_p, num_return_sequences=n)
-            if repetition_penalty != 1.0:
-                kwargs["repetition_penalty"] = repetition_penalty
-            with torch.no_grad():
-                output = model.generate(input_ids, **kwargs)
-            sequences = [row[len(prompt_ids):].tolist() for row in output]
-            if not sample:
-                sequences = sequences * n  # greedy decoding gives one answer; n copies of it
-            results = []
-            for ids in sequences:
-                eos = tokenizer.eos_token_id
-                hit_eos = eos is not None and eos in ids
-                if hit_eos:
-                    ids = ids[: ids.index(eos)]
-                text = tokenizer.decode(ids, skip_special_tokens=True)
-                finish = "stop" if hit_eos else "length"
-                for marker in stop:
-                    cut = text.find(marker) if marker else -1
-                    if cut != -1:
-                        text, finish = text[:cut], "stop"
-                count = self.count_tokens(text) if finish == "stop" and not hit_eos else len(ids)
-                results.append(Generation(text=text, finish_reason=finish, completion_tokens=count))
-            return results
+    def generate(self, prompt_ids: list[int], sampling: Sampling) -> list[Generation]:
+        """``sampling.n`` continuations of ``prompt_ids``, waiting for the end."""
+        return self.submit(prompt_ids, sampling).result()
 
     def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
         """Mean-pooled, L2-normalised last hidden states, and the number of input tokens."""
         import torch
 
-        with self._lock:
-            model, tokenizer = self.model, self.tokenizer
-            vectors, tokens = [], 0
-            for text in texts:
-                ids = self.encode(text) or [tokenizer.eos_token_id]
-                ids = ids[: self.context_length]
-                tokens += len(ids)
-                with torch.no_grad():
-                    hidden = model(torch.tensor([ids]), output_hidden_states=True).hidden_states[-1][0]
-                pooled = hidden.mean(dim=0)
-                pooled = pooled / pooled.norm().clamp_min(1e-12)
-                vectors.append(pooled.tolist())
-            return vectors, tokens
+        model, tokenizer = self.model, self.tokenizer
+        vectors, tokens = [], 0
+        for text in texts:
+            ids = self.encode(text) or [tokenizer.eos_token_id]
+            ids = ids[: self.context_length]
+            tokens += len(ids)
+            with torch.inference_mode(), self.model_lock:
+                hidden = model(torch.tensor([ids], device=self.device), output_hidden_states=True).hidden_states[-1][0]
+            pooled = hidden.float().mean(dim=0)
+            pooled = pooled / pooled.norm().clamp_min(1e-12)
+            vectors.append(pooled.tolist())
+        return vectors, tokens
 
 
-_SHARED: dict[str, LocalBackend] = {}
+_SHARED: dict[tuple[str, str | None], LocalBackend] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_backend(model_id: str | None = None) -> LocalBackend:
-    """One backend per model id and process."""
-    key = model_id or local_model_id()
+def shared_backend(model_id: str | None = None, device: str | None = None) -> LocalBackend:
+    """One backend per model id (and device) and process."""
+    key = (model_id or local_model_id(), device)
     with _SHARED_LOCK:
         if key not in _SHARED:
-            _SHARED[key] = LocalBackend(key)
+            _SHARED[key] = LocalBackend(key[0], device)
         return _SHARED[key]

@@ -13,10 +13,11 @@ import os
 import socket
 import threading
 import time
+from typing import Any
 
 import pytest
 
-_STATE: dict[str, object] = {}
+_STATE: dict[str, Any] = {}
 
 
 def pytest_addoption(parser) -> None:
@@ -72,9 +73,9 @@ def pytest_configure(config) -> None:
 def pytest_unconfigure(config) -> None:
     server = _STATE.pop("server", None)
     if server is not None:
-        server.should_exit = True  # type: ignore[attr-defined]
-        _STATE.pop("thread").join(timeout=10)  # type: ignore[union-attr]
-    for key, value in (_STATE.pop("saved_env", None) or {}).items():  # type: ignore[union-attr]
+        server.should_exit = True
+        _STATE.pop("thread").join(timeout=10)
+    for key, value in (_STATE.pop("saved_env", None) or {}).items():
         if value is None:
             os.environ.pop(key, None)
         else:
