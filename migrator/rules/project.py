@@ -135,18 +135,6 @@ class ProjectView:
         known = [m for _, m in self.modules if qualname.startswith(m + ".")]
         return max(known, key=len) if known else None
 
-    def forced_codes_for(self, path: str) -> tuple[str, ...]:
-        """Rules to run on ``path`` whatever its text shows (the fixer's hook): OAI501 on a module whose
-        functions receive responses, or that imports a module whose functions return them (it may read
-        them without importing openai or naming `choices`)."""
-        module = self.module_of(path)
-        if module is None:
-            return ()
-        receives = any(self._module_of_function(f) == module for f, _ in self.response_parameters)
-        sources = {self._module_of_function(f) for f in self.response_functions}
-        imported = self.imports_of(module) | {s for m, s in self.star_imports if m == module}
-        return ("OAI501",) if receives or sources & imported else ()
-
     # -- configuration ----------------------------------------------------------------------------
     def config_sites(self, module: str | None = None) -> tuple[ConfigSite, ...]:
         """Configuration assignments in ``module`` (every module when None), in source order."""
@@ -165,10 +153,15 @@ class ProjectView:
         return False, False
 
     def forced_codes_for(self, path: str) -> tuple[str, ...]:
-        """Rules that must run on ``path`` whatever the text pre-filter says: every openai rule for a
-        module that reaches openai through a project re-export (``from .common import openai``), since
-        the pre-filter looks only for imports of ``openai`` itself; the argument rule for a module that
-        builds keyword arguments of v0 calls in another module (:meth:`splatted_into_v0`)."""
+        """Rules that must run on ``path`` whatever the text pre-filter says (the fixer's hook):
+
+        * every openai rule for a module that reaches openai through a project re-export (``from .common
+          import openai``), since the pre-filter looks only for imports of ``openai`` itself;
+        * the argument rule for a module that builds keyword arguments of v0 calls in another module
+          (:meth:`splatted_into_v0`);
+        * the response rule for a module whose functions receive responses, or that imports a module whose
+          functions return them (it may read them without importing openai or naming ``choices``).
+        """
         module = self.module_of(path)
         if module is None:
             return ()
@@ -176,9 +169,15 @@ class ProjectView:
             from migrator.rules.registry import RULES
 
             return tuple(entry.code for entry in RULES if entry.code.startswith("OAI"))
+        codes = []
         if any(q.rpartition(".")[0] == module for q in self.kwargs_functions):
-            return ("OAI401",)  # the keyword arguments of v0 calls that it builds are renamed where built
-        return ()
+            codes.append("OAI401")  # the keyword arguments of v0 calls that it builds are renamed where built
+        receives = any(self._module_of_function(f) == module for f, _ in self.response_parameters)
+        sources = {self._module_of_function(f) for f in self.response_functions}
+        imported = self.imports_of(module) | {s for m, s in self.star_imports if m == module}
+        if receives or sources & imported:
+            codes.append("OAI501")
+        return tuple(codes)
 
     def splatted_into_v0(self, qualname: str) -> bool:
         """Whether the result of the project function ``qualname`` is passed as ``**kwargs`` to v0 calls
