@@ -100,7 +100,8 @@ def test_planner_cases(source, fix, expected):
 def test_fix_options_force_rules_on_a_path():
     """A file the pre-filter rules out (no openai import: a helper that receives v0 responses) is fixed when
     the project phase forces rules on it."""
-    helper = "def first_text(resp):\n    return resp['choices'][0]['text']\n"
+    # (`["data"]` is too common for the pre-filter to look for; `["choices"]` would make it a candidate)
+    helper = "def first_vector(resp):\n    return resp['data'][0]['embedding']\n"
     assert fix_text("helper.py", helper, ALL, FixOptions()) == (helper, [])
 
     class View(type(FixOptions().project)):  # a project view that knows about the helper
@@ -115,7 +116,7 @@ def test_fix_options_force_rules_on_a_path():
 def test_forced_rules_run_where_the_prefilter_would_skip():
     from migrator.engine.source import SourceError
 
-    broken = "def helper(resp:\n    return resp['choices']\n"  # parsed only if some rule must run
+    broken = "def helper(resp:\n    return resp['data']\n"  # parsed only if some rule must run
     assert fix_text("helper.py", broken, ALL, FixOptions()) == (broken, [])
     with pytest.raises(SourceError, match="syntax error"):
         fix_text("helper.py", broken, ALL, FixOptions(force=(("helper.py", ("OAI501",)),)))
