@@ -62,6 +62,7 @@ def build_project(
     """Summarise the modules among ``files`` that matter to the openai rules and combine them."""
     import libcst as cst
 
+    from migrator.engine.limits import parse_module
     from migrator.rules.openai_v0.program import ModuleSummary, summarise
 
     def read_text(path: str) -> str:
@@ -111,7 +112,7 @@ def build_project(
         if text is None:
             continue
         try:
-            parsed = cst.parse_module(text)
+            parsed = parse_module(text)  # CPython's parser first: deep nesting crashes libcst's
             summary = summarise(path, names[path], parsed)
         except Exception as exc:  # noqa: BLE001 - a file the first pass cannot read is only left out
             unseen.append(f"{path}: not analysed ({type(exc).__name__})")

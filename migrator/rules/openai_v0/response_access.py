@@ -664,6 +664,7 @@ class LegacyResponseAccess(Rule):
                 continue  # strings and numbers serialise as they are
             keep = self.base_of(element.value) or 0
             self._claim(element.value)
+            self.done.add(id(element.value))  # one fix per element (visit_DictElement would add a second)
             plan = Fix().replace(element.value, to_dict(element.value, keep)) if convertible(element.value, keep) else None
             self.report(element.value, "current responses are not JSON-serialisable dicts; dump `part.to_dict()`", plan=plan)
 
