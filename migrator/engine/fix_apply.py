@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 import libcst as cst
 
 from migrator.rules.base import EditFn, Fix
+from migrator.rules.names import dotted_name
 
 __all__ = ["apply_fixes"]
 
@@ -42,14 +43,6 @@ class _ApplyEdits(cst.CSTTransformer):
                 break  # removed by an earlier edit
             updated_node = fn(updated_node)
         return updated_node
-
-
-def _dotted(node: cst.CSTNode) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return cst.Module([]).code_for_node(node)
 
 
 def _alias_name(alias: cst.ImportAlias) -> str | None:
@@ -76,15 +69,15 @@ class _ImportFacts(cst.CSTVisitor):
     def visit_Import(self, node: cst.Import) -> bool:
         self.has_nested_imports |= self._depth > 0
         for alias in node.names:
-            self.imported.add((_dotted(alias.name), None, _alias_name(alias)))
+            self.imported.add((dotted_name(alias.name), None, _alias_name(alias)))
         return False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         self.has_nested_imports |= self._depth > 0
         if node.module is not None and not node.relative and not isinstance(node.names, cst.ImportStar):
-            module = _dotted(node.module)
+            module = dotted_name(node.module)
             for alias in node.names:
-                self.imported.add((module, _dotted(alias.name), _alias_name(alias)))
+                self.imported.add((module, dotted_name(alias.name), _alias_name(alias)))
         return False
 
     def visit_Name(self, node: cst.Name) -> None:
@@ -109,11 +102,11 @@ class _ImportFacts(cst.CSTVisitor):
         self._annotation -= 1
 
     def visit_Call(self, node: cst.Call) -> None:
-        if _dotted(node.func) in _TYPING_FUNCS:
+        if dotted_name(node.func) in _TYPING_FUNCS:
             self._annotation += 1
 
     def leave_Call(self, original_node: cst.Call) -> None:
-        if _dotted(original_node.func) in _TYPING_FUNCS:
+        if dotted_name(original_node.func) in _TYPING_FUNCS:
             self._annotation -= 1
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
@@ -183,18 +176,18 @@ def _gathered(block: Sequence[cst.BaseStatement]) -> tuple[set[str], dict[str, s
         small = statement.body[0]  # type: ignore[attr-defined]
         if isinstance(small, cst.Import):
             for alias in small.names:
-                name, asname = _dotted(alias.name), _alias_name(alias)
+                name, asname = dotted_name(alias.name), _alias_name(alias)
                 if asname is None:
                     modules.add(name)
                 else:
                     module_aliases[name] = asname
         elif small.module is not None and not small.relative:
-            module = _dotted(small.module)
+            module = dotted_name(small.module)
             if isinstance(small.names, cst.ImportStar):
                 objects.setdefault(module, set()).add("*")
                 continue
             for alias in small.names:
-                name, asname = _dotted(alias.name), _alias_name(alias)
+                name, asname = dotted_name(alias.name), _alias_name(alias)
                 if asname is None:
                     objects.setdefault(module, set()).add(name)
                 else:
@@ -246,7 +239,7 @@ def _add_imports(module: cst.Module, adds: Iterable[ImportKey]) -> cst.Module:
             continue
         if small.module is None or small.relative:
             continue
-        name = _dotted(small.module)
+        name = dotted_name(small.module)
         if name not in objects and name not in object_aliases:
             continue
         new_names = [_alias(obj, None) for obj in sorted(objects.pop(name, ()))]
@@ -310,7 +303,7 @@ class _RemoveImports(cst.CSTTransformer):
         return super().on_visit(node)
 
     def _is_unused(self, alias: cst.ImportAlias) -> bool:
-        bound = _alias_name(alias) or _dotted(alias.name).split(".")[0]
+        bound = _alias_name(alias) or dotted_name(alias.name).split(".")[0]
         return bound in self.unused
 
     def visit_Import(self, node: cst.Import) -> bool:
@@ -321,8 +314,8 @@ class _RemoveImports(cst.CSTTransformer):
 
     def leave_Import(self, original_node: cst.Import, updated_node: cst.Import) -> cst.Import | cst.RemovalSentinel:
         keep = [alias for alias in original_node.names
-                if _dotted(alias.name) not in self.modules
-                or _alias_name(alias) != self.modules[_dotted(alias.name)]
+                if dotted_name(alias.name) not in self.modules
+                or _alias_name(alias) != self.modules[dotted_name(alias.name)]
                 or not self._is_unused(alias)]
         if keep == list(original_node.names):
             return updated_node
@@ -337,14 +330,14 @@ class _RemoveImports(cst.CSTTransformer):
         names = original_node.names
         if isinstance(names, cst.ImportStar) or original_node.module is None or original_node.relative:
             return updated_node
-        module = _dotted(original_node.module)
+        module = dotted_name(original_node.module)
         if module not in self.objects:
             return updated_node
         targets = self.objects[module]
         changes: dict[str, object] = {}
         keep: list[cst.ImportAlias] = []
         for alias in names:
-            if (_dotted(alias.name), _alias_name(alias)) not in targets or not self._is_unused(alias):
+            if (dotted_name(alias.name), _alias_name(alias)) not in targets or not self._is_unused(alias):
                 keep.append(alias)
                 continue
             comma = alias.comma

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, TypeVar
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from migrator.rules.names import Scope, ScopeIndex
+from migrator.rules.names import Scope, ScopeIndex, dotted_name
 from migrator.rules.project import ProjectView
 from migrator.rules.registry import RuleEntry
 from migrator.rules.types import Finding, FixSafety, RunOptions
@@ -217,15 +217,7 @@ _MOCK_CALLEES = ("patch", "patch.object", "patch.dict", "patch.multiple", "setat
 
 def callee_name(call: cst.Call) -> str:
     """The callee as written, ``mock.patch.object`` for ``mock.patch.object(...)`` ('' if not a name chain)."""
-    func = call.func
-    parts = []
-    while isinstance(func, cst.Attribute):
-        parts.append(func.attr.value)
-        func = func.value
-    if not isinstance(func, cst.Name):
-        return ""
-    parts.append(func.value)
-    return ".".join(reversed(parts))
+    return dotted_name(call.func)
 
 
 def is_mock_call(call: cst.Call) -> bool:

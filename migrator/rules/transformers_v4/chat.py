@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from migrator.rules.base import RuleContext
+from migrator.rules.edits import append_arg, keyword_arg
 from migrator.rules.names import string_value
 from migrator.rules.options import run_target
 from migrator.rules.transformers_v4.catalog import imports_transformers, loader_kind
@@ -35,11 +36,7 @@ def hf_target_model(ctx: RuleContext) -> str | None:
 
 def append_keyword(call: cst.Call, name: str, value: str) -> cst.Call:
     """``call`` with ``name=value`` added as its last argument."""
-    args = list(call.args)
-    if args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
-        args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-    equal = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
-    return call.with_changes(args=[*args, cst.Arg(cst.parse_expression(value), keyword=cst.Name(name), equal=equal)])
+    return append_arg(call, keyword_arg(name, cst.parse_expression(value)))
 
 
 def keyword(call: cst.Call, name: str) -> cst.Arg | None:

@@ -7,6 +7,7 @@ import json
 import libcst as cst
 
 from migrator.rules.base import Fix, Invalid, Rule
+from migrator.rules.edits import append_arg, keyword_arg
 from migrator.rules.names import string_value
 from migrator.rules.options import run_target, shim
 from migrator.rules.transformers_v4.catalog import (
@@ -24,12 +25,7 @@ def _add_dtype_auto(call: cst.CSTNode) -> cst.CSTNode:
     assert isinstance(call, cst.Call)
     if any(a.keyword is not None and a.keyword.value in ("dtype", "torch_dtype") for a in call.args):
         return call
-    args = list(call.args)
-    if args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
-        args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-    arg = cst.Arg(cst.SimpleString('"auto"'), keyword=cst.Name("dtype"),
-                  equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
-    return call.with_changes(args=[*args, arg])
+    return append_arg(call, keyword_arg("dtype", cst.SimpleString('"auto"')))
 
 
 class Gpt2ModelId(Rule):
