@@ -160,6 +160,13 @@ def test_module_client_reads_openai_api_type_itself(tmp_path, run_cli):
     assert "OPENAI_API_TYPE" not in proc.stdout and "2 need a human:" in proc.stdout
 
 
+def test_a_target_provider_reads_its_own_variables(tmp_path, run_cli):
+    (tmp_path / "a.py").write_text(LEGACY)
+    proc = run_cli("apply", "--target", "anthropic", ".")
+    assert "ANTHROPIC_API_KEY" in (tmp_path / "a.py").read_text()
+    assert "environment:" not in proc.stdout and "OPENAI_API_BASE" not in proc.stdout
+
+
 def test_explain_plan_shows_the_environment_lines(tmp_path, run_cli):
     (tmp_path / "a.py").write_text(LEGACY)
     proc = run_cli("apply", "--explain-plan", ".")

@@ -44,6 +44,9 @@ def environment_lines(view: ProjectView, requested_style: str = CLIENT, provider
     needs a human: whether they are set is a fact of the deployment, not of the code."""
     if not view.calling_modules():
         return []
+    plans = decisions(view, requested_style, provider)
+    if provider is not None and all(decision.style == CLIENT for _, decision in plans):
+        return []  # every client is the target provider's, configured by its own variables
     assigned = {s.name for s in view.config}
     lines = [
         f"{old} is no longer read (the program never sets openai.{name}, so v0 took it from there); "
@@ -51,7 +54,7 @@ def environment_lines(view: ProjectView, requested_style: str = CLIENT, provider
         for name, (old, new) in OLD_ENVIRONMENT.items() if name not in assigned
     ]
     if "api_type" not in assigned and provider is None:
-        plain = [path for path, decision in decisions(view, requested_style, provider) if decision.style == CLIENT]
+        plain = [path for path, decision in plans if decision.style == CLIENT]
         if plain:
             lines.append(
                 f"OPENAI_API_TYPE is no longer read by the client objects of {', '.join(plain)} (the program never "
