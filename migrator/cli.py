@@ -151,7 +151,12 @@ def diff(paths, exit_zero, **options) -> None:
     """
     from migrator.output.fixing import show_diffs
 
-    found, results, _ = _fix_run(paths, options)
+    plan: list[str] = []
+    found, results, _ = _fix_run(paths, options, plan=plan)
+    if plan:  # on stderr: stdout stays a clean patch
+        click.echo("Client plan (per module calling the v0 API):", err=True)
+        for line in plan:
+            click.echo(f"  {line}", err=True)
     report = show_diffs(results, list(found.errors), click.echo)
     sys.exit(report.exit_code(exit_zero=exit_zero))
 
@@ -172,12 +177,16 @@ def apply(paths, interactive, exit_zero, exit_non_zero_on_fix, explain_plan, **o
     reviewer = None
     if interactive:
         reviewer = Reviewer(codes_for=None)  # refuses to run without a terminal, before any work
+    from migrator.engine.project import ENVIRONMENT
+
     plan: list[str] = []
     found, results, settings = _fix_run(paths, options, clean=not explain_plan, plan=plan)
+    environment = [line for line in plan if line.startswith(ENVIRONMENT)]
     if plan:
         click.echo("Client plan (per module calling the v0 API):")
         for line in plan:
-            click.echo(f"  {line}")
+            if explain_plan or line not in environment:  # apply lists those with what needs a human
+                click.echo(f"  {line}")
     if explain_plan:  # the plan alone: nothing is fixed or written
         for path, reason in found.errors:
             click.echo(f"{click.style('error', fg='red', bold=True)}: {path}: {reason}", err=True)
@@ -185,7 +194,7 @@ def apply(paths, interactive, exit_zero, exit_non_zero_on_fix, explain_plan, **o
     if reviewer is not None:
         reviewer.codes_for = settings.codes_for
     report = apply_results(results, list(found.errors), click.echo, review=reviewer,
-                           kept_findings=reviewer.kept_findings if reviewer else None)
+                           kept_findings=reviewer.kept_findings if reviewer else None, environment=environment)
     sys.exit(report.exit_code(exit_zero=exit_zero, exit_non_zero_on_fix=exit_non_zero_on_fix))
 
 

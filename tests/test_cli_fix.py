@@ -47,7 +47,7 @@ def test_apply_lists_what_needs_a_human(tmp_path, run_cli):
     )
     proc = run_cli("apply", ".")
     assert proc.returncode == 1
-    assert "2 need a human:" in proc.stdout
+    assert "5 need a human:" in proc.stdout  # the two findings and three old environment variables
     text = (tmp_path / "a.py").read_text()
     proxy_line = text.splitlines().index("openai.proxy = 'http://p:3128'") + 1
     assert text.splitlines()[proxy_line - 2].startswith("# TODO(migrate): OAI202")
@@ -119,3 +119,71 @@ def test_target_option_on_both_commands(tmp_path, run_cli):
     assert 'os.environ["GEMINI_API_KEY"]' in text and "model='gemini-2.5-pro'" in text
     bad = run_cli("apply", "--target", "nowhere:x", ".")
     assert bad.returncode == 2 and "valid providers: openai, azure, anthropic" in bad.stderr
+
+
+def _sections(stdout: str) -> tuple[str, str]:
+    """``apply``'s output split into the client plan and what needs a human."""
+    head, _, tail = stdout.partition(" a human:\n")
+    return head, tail
+
+
+def test_apply_names_old_environment_variables_with_what_needs_a_human(tmp_path, run_cli):
+    (tmp_path / "a.py").write_text(LEGACY)
+    proc = run_cli("apply", ".")
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # the code is migrated; the rest is the deployment's
+    plan, human = _sections(proc.stdout)
+    assert "3 need a human:" in proc.stdout and "environment:" not in plan
+    lines = human.splitlines()
+    assert len(lines) == 3 and all(line.startswith("environment: ") for line in lines)
+    assert "OPENAI_API_BASE is no longer read" in lines[0] and "OPENAI_BASE_URL" in lines[0]
+    assert "OPENAI_ORGANIZATION is no longer read" in lines[1] and "OPENAI_ORG_ID" in lines[1]
+    assert "OPENAI_API_TYPE is no longer read by the client objects of a.py" in lines[2]
+    assert (tmp_path / "a.py").read_text() == MIGRATED
+    again = run_cli("apply", ".")  # nothing of v0 left to tell what the program relied on
+    assert again.returncode == 0 and "need a human" not in again.stdout
+
+
+def test_apply_names_only_the_settings_the_program_never_assigns(tmp_path, run_cli):
+    (tmp_path / "a.py").write_text(
+        "import openai\nopenai.api_base = 'http://h/v1'\nopenai.organization = 'org'\n" + LEGACY.split("\n", 1)[1])
+    proc = run_cli("apply", ".")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    _, human = _sections(proc.stdout)
+    assert "OPENAI_API_BASE" not in proc.stdout and "OPENAI_ORGANIZATION" not in proc.stdout
+    assert human.splitlines() == [line for line in human.splitlines() if "OPENAI_API_TYPE" in line] != []
+
+
+def test_module_client_reads_openai_api_type_itself(tmp_path, run_cli):
+    (tmp_path / "a.py").write_text(LEGACY)
+    proc = run_cli("apply", "--client-style", "module", ".")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "OPENAI_API_TYPE" not in proc.stdout and "2 need a human:" in proc.stdout
+
+
+def test_a_target_provider_reads_its_own_variables(tmp_path, run_cli):
+    (tmp_path / "a.py").write_text(LEGACY)
+    proc = run_cli("apply", "--target", "anthropic", ".")
+    assert "ANTHROPIC_API_KEY" in (tmp_path / "a.py").read_text()
+    assert "environment:" not in proc.stdout and "OPENAI_API_BASE" not in proc.stdout
+
+
+def test_explain_plan_shows_the_environment_lines(tmp_path, run_cli):
+    (tmp_path / "a.py").write_text(LEGACY)
+    proc = run_cli("apply", "--explain-plan", ".")
+    assert proc.returncode == 0 and (tmp_path / "a.py").read_text() == LEGACY
+    assert "  environment: OPENAI_API_BASE is no longer read" in proc.stdout
+
+
+def test_diff_prints_the_client_plan_on_stderr_and_a_clean_patch_on_stdout(tmp_path, run_cli):
+    import subprocess
+
+    (tmp_path / "a.py").write_text(LEGACY)
+    proc = run_cli("diff", ".")
+    assert proc.returncode == 1
+    assert "Client plan" in proc.stderr and "a.py: client object:" in proc.stderr
+    assert "environment: OPENAI_API_BASE is no longer read" in proc.stderr
+    assert "Client plan" not in proc.stdout and "environment" not in proc.stdout
+    (tmp_path / "change.patch").write_text(proc.stdout)
+    subprocess.run(["git", "init", "-q", "."], cwd=tmp_path, check=True)
+    subprocess.run(["git", "apply", "change.patch"], cwd=tmp_path, check=True)  # stdout is a patch as it is
+    assert (tmp_path / "a.py").read_text() == MIGRATED

@@ -20,7 +20,11 @@ from migrator.engine.prefilter import prefilter_for
 from migrator.engine.source import SourceError, read_source
 from migrator.rules.project import ProjectView
 
-__all__ = ["build_project", "module_name", "plan_run"]
+__all__ = ["ENVIRONMENT", "build_project", "module_name", "plan_run"]
+
+# The prefix of plan_run's lines about old environment variables (``apply`` lists them with what needs a
+# human; the other lines are the client plan).
+ENVIRONMENT = "environment: "
 
 
 def module_name(path: str) -> tuple[str, str]:
@@ -358,5 +362,5 @@ def plan_run(files: Sequence[str], codes: Sequence[str], options):
         if target is not None and target.provider.kind == "api" and target.provider.name != "openai":
             provider = target.provider.name
     lines = plan_lines(view, options.client_style, provider)
-    lines.extend(f"environment: {line}" for line in environment_lines(view))
+    lines.extend(f"{ENVIRONMENT}{line}" for line in environment_lines(view, options.client_style, provider))
     return replace(options, project=view), lines

@@ -5,7 +5,7 @@ The work is the engine's (:mod:`migrator.engine.apply`); this module decides wha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import click
@@ -73,9 +73,12 @@ def show_diffs(results: Iterable[FileFix], errors: list[tuple[str, str]], echo: 
 
 def apply_results(results: Iterable[FileFix], errors: list[tuple[str, str]], echo: Echo,
                   review: Callable[[FileFix], bool] | None = None,
-                  kept_findings: Callable[[FileFix], list[Finding]] | None = None) -> FixReport:
+                  kept_findings: Callable[[FileFix], list[Finding]] | None = None,
+                  environment: Sequence[str] = ()) -> FixReport:
     """``migrate apply``: write each result as soon as it arrives (``review(result)`` may decline one; its
-    findings, ``kept_findings(result)``, then remain), then list what needs a human."""
+    findings, ``kept_findings(result)``, then remain), then list what needs a human: those findings, then
+    ``environment``, the old environment variables the migrated program no longer reads (a fact of where
+    it runs, not of the code: they do not change the exit status)."""
     from migrator.engine.apply import write_fix
     from migrator.output.text import finding_line
 
@@ -108,10 +111,13 @@ def apply_results(results: Iterable[FileFix], errors: list[tuple[str, str]], ech
         echo("Model changes:")
         for finding in sorted(models):
             echo(f"  {finding_line(finding)}")
-    if report.remaining:
-        echo(f"{len(report.remaining)} need{'s' * (len(report.remaining) == 1)} a human:")
+    count = len(report.remaining) + len(environment)
+    if count:
+        echo(f"{count} need{'s' * (count == 1)} a human:")
         for finding in sorted(report.remaining):
             echo(finding_line(finding))
+        for line in environment:
+            echo(line)
     for line in report.error_lines():
         echo(line, err=True)
     return report

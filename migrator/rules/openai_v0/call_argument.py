@@ -273,6 +273,11 @@ class LegacyCallArgument(Rule):
     mode and uploaded (`File.create`, `Audio.transcribe`, ...) is opened `"rb"`: the current SDK
     sends bytes.
 
+    `engine`/`deployment_id` become `model` for every call, not only calls that go to Azure: outside
+    Azure, openai 0.28.1 sent them as the path of the `/engines/<id>/...` routes (`class_url` of
+    `EngineAPIResource`), where the id named the model, and on Azure as the deployment
+    (`/openai/deployments/<id>/...`), which the current SDK takes from `model=` too.
+
     ## Fix safety
     Safe for `request_timeout`, `headers`, `request_id`, `engine`, `deployment_id` and the
     per-call credentials (moved into `client.with_options(...)`), for the same keys of a splatted

@@ -38,17 +38,30 @@ OLD_ENVIRONMENT = {
 }
 
 
-def environment_lines(view: ProjectView) -> list[str]:
+def environment_lines(view: ProjectView, requested_style: str = CLIENT, provider: str | None = None) -> list[str]:
     """Old environment variables the migrated program no longer reads: v0 took the setting from them
-    when the program did not assign it, the current SDK reads other names."""
+    when the program did not assign it, the current SDK reads other names. ``apply`` lists them with what
+    needs a human: whether they are set is a fact of the deployment, not of the code."""
     if not view.calling_modules():
         return []
+    plans = decisions(view, requested_style, provider)
+    if provider is not None and all(decision.style == CLIENT for _, decision in plans):
+        return []  # every client is the target provider's, configured by its own variables
     assigned = {s.name for s in view.config}
-    return [
+    lines = [
         f"{old} is no longer read (the program never sets openai.{name}, so v0 took it from there); "
         f"the current SDK reads {new}: rename it where the program runs"
         for name, (old, new) in OLD_ENVIRONMENT.items() if name not in assigned
     ]
+    if "api_type" not in assigned and provider is None:
+        plain = [path for path, decision in plans if decision.style == CLIENT]
+        if plain:
+            lines.append(
+                f"OPENAI_API_TYPE is no longer read by the client objects of {', '.join(plain)} (the program never "
+                "sets openai.api_type, so v0 took it from there): they are OpenAI; where it is \"azure\" use "
+                "--client-style module (the module-level client reads it)"
+            )
+    return lines
 
 
 @dataclass(frozen=True)
@@ -131,14 +144,23 @@ def decide(
     return Decision(CLIENT, f"no configuration in the program: the client reads OPENAI_API_KEY{unseen}")
 
 
+def decisions(view: ProjectView, requested_style: str = CLIENT,
+              provider: str | None = None) -> list[tuple[str, Decision]]:
+    """The plan of every module that calls the v0 API (or guards both SDKs), as ``(path, decision)``."""
+    paths = {module: path for path, module in view.modules}
+    return [
+        (paths.get(module, module),
+         decide(view, module, view.config_sites(module), requested_style, provider, module in view.dual_sdk,
+                module in view.local_openai and not view.calls_v0(module)[1]))
+        for module in sorted({*view.calling_modules(), *view.dual_sdk})
+    ]
+
+
 def plan_lines(view: ProjectView, requested_style: str = CLIENT, provider: str | None = None) -> list[str]:
     """One line per module that calls the v0 API: ``path: plan: reason``, then what the view could not see."""
-    paths = {module: path for path, module in view.modules}
     lines = []
-    for module in sorted({*view.calling_modules(), *view.dual_sdk}):
-        decision = decide(view, module, view.config_sites(module), requested_style, provider, module in view.dual_sdk,
-                          module in view.local_openai and not view.calls_v0(module)[1])
+    for path, decision in decisions(view, requested_style, provider):
         what = "module-level client" if decision.style == MODULE else "client object"
-        lines.append(f"{paths.get(module, module)}: {what}: {decision.reason}")
+        lines.append(f"{path}: {what}: {decision.reason}")
     lines.extend(f"not seen: {note}" for note in view.unseen)
     return lines
