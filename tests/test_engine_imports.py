@@ -28,6 +28,8 @@ def libcst_apply(module: cst.Module, fixes: list[Fix]) -> cst.Module:
             if fn not in queue:
                 queue.append(fn)
     new = module.visit(fix_apply._ApplyEdits(edits)) if edits else module
+    if edits:  # not import planning: the duplicates a rename created are dropped on both sides
+        new = fix_apply._drop_created_duplicates(module, new)
     adds = {imp for plan in fixes for imp in plan.add_imports}
     removes = {imp for plan in fixes for imp in plan.remove_imports}
     facts = fix_apply._ImportFacts()

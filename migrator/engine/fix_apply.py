@@ -20,6 +20,7 @@ libcst's (a test compares the two on every fixture):
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import libcst as cst
@@ -382,6 +383,8 @@ def apply_fixes(module: cst.Module, fixes: list[Fix]) -> cst.Module:
             if fn not in queue:  # an edit shared by several findings (equal bound methods) runs once
                 queue.append(fn)
     new = module.visit(_ApplyEdits(edits)) if edits else module
+    if edits:
+        new = _drop_created_duplicates(module, new)
     adds = {imp for plan in fixes for imp in plan.add_imports}
     removes = {imp for plan in fixes for imp in plan.remove_imports}
     if not adds and not removes:
@@ -397,3 +400,62 @@ def apply_fixes(module: cst.Module, fixes: list[Fix]) -> cst.Module:
     if removes:
         new = _remove_imports(new, removes, unused)
     return new
+
+
+
+def _plain_imports(body: Sequence[cst.CSTNode]) -> Counter[str]:
+    """How often each single plain ``import ...`` line occurs in ``body``."""
+    return Counter(
+        cst.Module([]).code_for_node(statement.body[0])
+        for statement in body
+        if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Import)
+    )
+
+
+def _dedupe_aliases(node: cst.Import) -> cst.Import:
+    """``import openai, openai`` -> ``import openai``."""
+    seen, names = set(), []
+    for alias in node.names:
+        key = (dotted_name(alias.name), alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None)
+        if key not in seen:
+            seen.add(key)
+            names.append(alias)
+    if len(names) == len(node.names):
+        return node
+    return node.with_changes(names=[*names[:-1], names[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)])
+
+
+def _dedupe_block(original: Sequence[cst.CSTNode], body: Sequence[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    before, seen = _plain_imports(original), Counter[str]()
+    kept: list[cst.BaseStatement] = []
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and isinstance(
+            statement.body[0], cst.Import
+        ):
+            deduped = _dedupe_aliases(statement.body[0])
+            if deduped is not statement.body[0] and deduped.names != statement.body[0].names:
+                statement = statement.with_changes(body=[deduped])
+            code = cst.Module([]).code_for_node(statement.body[0])
+            seen[code] += 1
+            if seen[code] > max(1, before[code]):
+                continue
+        kept.append(statement)
+    return kept
+
+
+def _drop_created_duplicates(original: cst.Module, new: cst.Module) -> cst.Module:
+    """``new`` without the duplicate imports the rewrite created (``import openai.error`` renamed to
+    ``import openai`` beside an ``import openai``), at module level and in top-level functions and classes;
+    duplicates the author wrote stay."""
+    originals = {cst.Module([]).code_for_node(s.name): s for s in original.body if isinstance(s, (cst.FunctionDef, cst.ClassDef))}
+    body = []
+    for statement in _dedupe_block(original.body, new.body):
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and isinstance(statement.body, cst.IndentedBlock):
+            before = originals.get(cst.Module([]).code_for_node(statement.name))
+            old_body = before.body.body if before is not None and isinstance(before.body, cst.IndentedBlock) else ()
+            inner = _dedupe_block(old_body, statement.body.body)
+            if inner and len(inner) != len(statement.body.body):
+                statement = statement.with_changes(body=statement.body.with_changes(body=inner))
+        body.append(statement)
+    return new.with_changes(body=body) if len(body) != len(new.body) or body != list(new.body) else new
