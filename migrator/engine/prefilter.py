@@ -21,7 +21,6 @@ from collections.abc import Iterable
 from functools import cache, lru_cache
 
 from migrator.rules.registry import RuleEntry
-from migrator.rules.types import FixSafety
 
 
 @cache
@@ -112,10 +111,10 @@ class Prefilter:
         return codes
 
 
-def reports_only_with_target(entry: RuleEntry) -> bool:
-    """A report-only rule that needs a target has nothing to report without one (HF208): such a rule
-    is never a candidate in a run without ``--target``."""
-    return entry.needs_target and entry.fix is FixSafety.REPORT
+def finds_only_with_target(entry: RuleEntry) -> bool:
+    """A rule whose findings are about the target model (HF208) has nothing to find without one: such a
+    rule is never a candidate in a run without ``--target`` (``migrate scan`` has none)."""
+    return entry.target_only
 
 
 @lru_cache(maxsize=16)
@@ -123,4 +122,4 @@ def prefilter_for(codes: tuple[str, ...], target: bool = False) -> Prefilter:
     """The pre-filter of the rules ``codes`` (built once per selection); ``target``: the run has one."""
     from migrator.rules.registry import BY_CODE
 
-    return Prefilter(BY_CODE[c] for c in codes if target or not reports_only_with_target(BY_CODE[c]))
+    return Prefilter(BY_CODE[c] for c in codes if target or not finds_only_with_target(BY_CODE[c]))

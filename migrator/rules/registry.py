@@ -55,6 +55,9 @@ class RuleEntry:
     needle: str = ""  # literals (``a|b``), one of which every ``pattern`` match contains: checked first
     default: bool = True
     needs_target: bool = False  # the fix exists only when a --target is chosen
+    # Finds nothing at all in a run without --target (its findings are about the target model), so the
+    # pre-filter drops it there; the rule's must-flag examples all carry a target (a test checks).
+    target_only: bool = False
 
     @property
     def family(self) -> str:
@@ -203,22 +206,25 @@ RULES: tuple[RuleEntry, ...] = (
         code="HF208", name="instruct-model-input", fix=UNSAFE,
         target=f"{_H}.instruct_input:InstructModelInput",
         requires=("transformers", "pytorch_transformers"), tokens=r"return_tensors|max_length|min_length",
-        needs_target=True,
+        needs_target=True, target_only=True,
     ),
     RuleEntry(
         code="HF209", name="decoded-prompt-echo", fix=UNSAFE,
         target=f"{_H}.prompt_echo:DecodedPromptEcho",
-        requires=("transformers", "pytorch_transformers"), tokens=r"\bdecode|\bbatch_decode", needs_target=True,
+        requires=("transformers", "pytorch_transformers"), tokens=r"\bdecode|\bbatch_decode",
+        needs_target=True, target_only=True,
     ),
     RuleEntry(
         code="HF210", name="chat-pipeline-input", fix=UNSAFE,
         target=f"{_H}.chat_pipeline:ChatPipelineInput",
-        requires=("transformers", "pytorch_transformers"), tokens=r"\bpipeline\b", needs_target=True,
+        requires=("transformers", "pytorch_transformers"), tokens=r"\bpipeline\b",
+        needs_target=True, target_only=True,
     ),
     RuleEntry(
         code="HF211", name="string-chat-history", fix=UNSAFE,
         target=f"{_H}.chat_history:StringChatHistory",
-        requires=("transformers", "pytorch_transformers"), tokens=r"\+=", needs_target=True,
+        requires=("transformers", "pytorch_transformers"), tokens=r"\+=",
+        needs_target=True, target_only=True,
     ),
     RuleEntry(
         code="HF212", name="gpt2-internals", fix=REPORT,
@@ -226,7 +232,7 @@ RULES: tuple[RuleEntry, ...] = (
         requires=("transformers", "pytorch_transformers"),
         tokens=r"\b(?:transformer|c_attn|c_proj|c_fc|ln_[12f]|n_positions|n_ctx|n_layer|n_head|n_embd|past|past_key_values"
               r"|last_hidden_state)\b",
-        needs_target=True,
+        needs_target=True, target_only=True,
     ),
     RuleEntry(
         code="SEC001", name="hardcoded-api-key", fix=REPORT,
