@@ -50,3 +50,20 @@ def test_target_only_rules_are_exactly_those_whose_examples_need_a_target(entry)
         for example in flagged:
             findings = run_rules("example.py", parse_module(example.code), [rule], RunOptions())
             assert [f for f in findings if f.code == entry.code] == []
+
+
+# Shapes a rule's own examples do not show, whose finding the pre-filter must still keep.
+SHAPES = [
+    ("HF202", "from transformers import (\n    AutoModel,  # the auto class\n    GPT2LMHeadModel,\n)\nGPT2LMHeadModel.from_pretrained('x')\n"),
+    ("HF202", "from transformers import \\\n    GPT2Model\nGPT2Model(cfg)\n"),
+    ("HF202", "import transformers\nm = transformers.\\\n    GPT2Model(cfg)\n"),
+    ("HF202", "def load():\n    return GPT2Model(cfg)\nfrom transformers import *\n"),
+    ("HF202", "from transformers import *\nTFGPT2LMHeadModel.from_pretrained('x')\n"),
+]
+
+
+@pytest.mark.parametrize(("code", "source"), SHAPES)
+def test_prefilter_keeps_other_shapes(code, source):
+    findings = run_rules("shape.py", parse_module(source), [e.load() for e in RULES if e.code == code])
+    assert [f.code for f in findings if f.code == code], "the shape is no finding: the case tests nothing"
+    assert code in prefilter_for(ALL_CODES).candidate_rules(source)

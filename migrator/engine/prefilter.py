@@ -62,6 +62,8 @@ class Prefilter:
         self._tokens = {e.code: re.compile(e.tokens.replace(r"\b", "")) for e in self.entries if e.tokens}
         self._patterns = {e.code: re.compile(e.pattern) for e in self.entries if e.pattern}
         self._roots = tuple(sorted({root for e in self.entries for root in e.requires}))
+        self._needles = {e.code: tuple(e.needle.split("|")) for e in self.entries if e.pattern and e.needle}
+        self._root_needles = {n: r for ns in self._needles.values() for n in ns for r in self._roots if r in n}
         # Every literal a candidate must contain; None when some rule has no such literal.
         needles = set(self._roots) | {n for e in self.entries if e.pattern for n in e.needle.split("|")}
         self._byte_needles: tuple[bytes, ...] | None = (
@@ -86,10 +88,12 @@ class Prefilter:
         present = {root: root in text for root in self._roots}  # each root searched once
         imported: dict[str, bool] = {}  # root -> an import statement of it may exist
         token_hits: dict[re.Pattern[str], bool] = {}  # several rules share one token regex
+        # Several rules share one needle ("openai."); a needle containing an absent root is absent too.
+        needle_hits = {n: False for n in self._root_needles if not present[self._root_needles[n]]}
         codes = []
         for entry in self.entries:
             pattern = self._patterns.get(entry.code)
-            if pattern is not None and (not entry.needle or any(n in text for n in entry.needle.split("|"))) and pattern.search(text):
+            if pattern is not None and self._has_needle(entry.code, text, needle_hits) and pattern.search(text):
                 codes.append(entry.code)
                 continue
             # Cheapest checks first: substring, then the line-local import check, then token regexes.
@@ -109,6 +113,17 @@ class Prefilter:
                     continue
             codes.append(entry.code)
         return codes
+
+    def _has_needle(self, code: str, text: str, hits: dict[str, bool]) -> bool:
+        needles = self._needles.get(code)
+        if needles is None:
+            return True
+        for needle in needles:
+            if needle not in hits:
+                hits[needle] = needle in text
+            if hits[needle]:
+                return True
+        return False
 
 
 def finds_only_with_target(entry: RuleEntry) -> bool:

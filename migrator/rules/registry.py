@@ -34,6 +34,13 @@ _GPT2 = r"gpt2|GPT2"
 _KEY = r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}"
 # A GPT-2 family id as a whole string literal, as HF201 reads literals (raw body, no escapes).
 _GPT2_LITERAL = r"""['"](?:openai-community/|distilbert/)?(?:distil)?gpt2(?:-medium|-large|-xl)?['"]"""
+# A GPT-2 class as HF202 resolves it: an attribute (`transformers.GPT2Model`), a name in an import list
+# (`from transformers import (AutoModel,  # x\n GPT2Model)`), or any name where a star import is. A class
+# named in a string or defined locally (`class GPT2Converter`) resolves to nothing.
+_GPT2_CLASS_REF = (
+    r"\.[\s\\]*\w*GPT2|import(?:[\w\s,\\(]|#[^\n]*)*?GPT2"
+    r"|import[\s\\(]*\*[\s\S]*GPT2|GPT2[\s\S]*import[\s\\(]*\*"
+)
 
 
 def _kwarg(names: str) -> str:
@@ -174,7 +181,7 @@ RULES: tuple[RuleEntry, ...] = (
     RuleEntry(
         code="HF202", name="gpt2-class", fix=SAFE,
         target=f"{_H}.gpt2_class:Gpt2Class",
-        requires=("transformers", "pytorch_transformers"), tokens=r"GPT2", needs_target=True,
+        requires=("transformers", "pytorch_transformers"), tokens=_GPT2_CLASS_REF, needs_target=True,
     ),
     RuleEntry(
         code="HF203", name="torch-dtype-argument", fix=SAFE,
