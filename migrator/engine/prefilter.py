@@ -8,6 +8,9 @@ Each rule declares, in the registry, what the text of any file it flags must con
 * ``pattern``: a regex that alone makes a file a candidate (a ``"openai.ChatCompletion.create"`` patch
   target, an ``sk-...`` key literal).
 
+A rule marked ``target_only`` (its findings are about the target model) is no candidate in a run without
+``--target``.
+
 The import check looks only at the logical lines around occurrences of the root word, so a tree where that
 word is everywhere (the transformers package itself) is still filtered at memory speed. Non-ASCII text is
 also checked after NFKC normalisation, since Python normalises identifiers that way.
