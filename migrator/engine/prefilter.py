@@ -8,6 +8,9 @@ Each rule declares, in the registry, what the text of any file it flags must con
 * ``pattern``: a regex that alone makes a file a candidate (a ``"openai.ChatCompletion.create"`` patch
   target, an ``sk-...`` key literal).
 
+A rule marked ``target_only`` (its findings are about the target model) is no candidate in a run without
+``--target``.
+
 The import check looks only at the logical lines around occurrences of the root word, so a tree where that
 word is everywhere (the transformers package itself) is still filtered at memory speed. Non-ASCII text is
 also checked after NFKC normalisation, since Python normalises identifiers that way.
@@ -21,7 +24,6 @@ from collections.abc import Iterable
 from functools import cache, lru_cache
 
 from migrator.rules.registry import RuleEntry
-from migrator.rules.types import FixSafety
 
 
 @cache
@@ -63,6 +65,8 @@ class Prefilter:
         self._tokens = {e.code: re.compile(e.tokens.replace(r"\b", "")) for e in self.entries if e.tokens}
         self._patterns = {e.code: re.compile(e.pattern) for e in self.entries if e.pattern}
         self._roots = tuple(sorted({root for e in self.entries for root in e.requires}))
+        self._needles = {e.code: tuple(e.needle.split("|")) for e in self.entries if e.pattern and e.needle}
+        self._root_needles = {n: r for ns in self._needles.values() for n in ns for r in self._roots if r in n}
         # Every literal a candidate must contain; None when some rule has no such literal.
         needles = set(self._roots) | {n for e in self.entries if e.pattern for n in e.needle.split("|")}
         self._byte_needles: tuple[bytes, ...] | None = (
@@ -87,10 +91,12 @@ class Prefilter:
         present = {root: root in text for root in self._roots}  # each root searched once
         imported: dict[str, bool] = {}  # root -> an import statement of it may exist
         token_hits: dict[re.Pattern[str], bool] = {}  # several rules share one token regex
+        # Several rules share one needle ("openai."); a needle containing an absent root is absent too.
+        needle_hits = {n: False for n in self._root_needles if not present[self._root_needles[n]]}
         codes = []
         for entry in self.entries:
             pattern = self._patterns.get(entry.code)
-            if pattern is not None and (not entry.needle or any(n in text for n in entry.needle.split("|"))) and pattern.search(text):
+            if pattern is not None and self._has_needle(entry.code, text, needle_hits) and pattern.search(text):
                 codes.append(entry.code)
                 continue
             # Cheapest checks first: substring, then the line-local import check, then token regexes.
@@ -111,11 +117,22 @@ class Prefilter:
             codes.append(entry.code)
         return codes
 
+    def _has_needle(self, code: str, text: str, hits: dict[str, bool]) -> bool:
+        needles = self._needles.get(code)
+        if needles is None:
+            return True
+        for needle in needles:
+            if needle not in hits:
+                hits[needle] = needle in text
+            if hits[needle]:
+                return True
+        return False
 
-def reports_only_with_target(entry: RuleEntry) -> bool:
-    """A report-only rule that needs a target has nothing to report without one (HF208): such a rule
-    is never a candidate in a run without ``--target``."""
-    return entry.needs_target and entry.fix is FixSafety.REPORT
+
+def finds_only_with_target(entry: RuleEntry) -> bool:
+    """A rule whose findings are about the target model (HF208) has nothing to find without one: such a
+    rule is never a candidate in a run without ``--target`` (``migrate scan`` has none)."""
+    return entry.target_only
 
 
 @lru_cache(maxsize=16)
@@ -123,4 +140,4 @@ def prefilter_for(codes: tuple[str, ...], target: bool = False) -> Prefilter:
     """The pre-filter of the rules ``codes`` (built once per selection); ``target``: the run has one."""
     from migrator.rules.registry import BY_CODE
 
-    return Prefilter(BY_CODE[c] for c in codes if target or not reports_only_with_target(BY_CODE[c]))
+    return Prefilter(BY_CODE[c] for c in codes if target or not finds_only_with_target(BY_CODE[c]))

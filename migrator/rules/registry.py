@@ -34,6 +34,13 @@ _GPT2 = r"gpt2|GPT2"
 _KEY = r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}"
 # A GPT-2 family id as a whole string literal, as HF201 reads literals (raw body, no escapes).
 _GPT2_LITERAL = r"""['"](?:openai-community/|distilbert/)?(?:distil)?gpt2(?:-medium|-large|-xl)?['"]"""
+# A GPT-2 class as HF202 resolves it: an attribute (`transformers.GPT2Model`), a name in an import list
+# (`from transformers import (AutoModel,  # x\n GPT2Model)`), or any name where a star import is. A class
+# named in a string or defined locally (`class GPT2Converter`) resolves to nothing.
+_GPT2_CLASS_REF = (
+    r"\.[\s\\]*\w*GPT2|import(?:[\w\s,\\(]|#[^\n]*)*?GPT2"
+    r"|import[\s\\(]*\*[\s\S]*GPT2|GPT2[\s\S]*import[\s\\(]*\*"
+)
 
 
 def _kwarg(names: str) -> str:
@@ -55,6 +62,9 @@ class RuleEntry:
     needle: str = ""  # literals (``a|b``), one of which every ``pattern`` match contains: checked first
     default: bool = True
     needs_target: bool = False  # the fix exists only when a --target is chosen
+    # Finds nothing at all in a run without --target (its findings are about the target model), so the
+    # pre-filter drops it there; the rule's must-flag examples all carry a target (a test checks).
+    target_only: bool = False
 
     @property
     def family(self) -> str:
@@ -171,7 +181,7 @@ RULES: tuple[RuleEntry, ...] = (
     RuleEntry(
         code="HF202", name="gpt2-class", fix=SAFE,
         target=f"{_H}.gpt2_class:Gpt2Class",
-        requires=("transformers", "pytorch_transformers"), tokens=r"GPT2", needs_target=True,
+        requires=("transformers", "pytorch_transformers"), tokens=_GPT2_CLASS_REF, needs_target=True,
     ),
     RuleEntry(
         code="HF203", name="torch-dtype-argument", fix=SAFE,
@@ -203,22 +213,25 @@ RULES: tuple[RuleEntry, ...] = (
         code="HF208", name="instruct-model-input", fix=UNSAFE,
         target=f"{_H}.instruct_input:InstructModelInput",
         requires=("transformers", "pytorch_transformers"), tokens=r"return_tensors|max_length|min_length",
-        needs_target=True,
+        needs_target=True, target_only=True,
     ),
     RuleEntry(
         code="HF209", name="decoded-prompt-echo", fix=UNSAFE,
         target=f"{_H}.prompt_echo:DecodedPromptEcho",
-        requires=("transformers", "pytorch_transformers"), tokens=r"\bdecode|\bbatch_decode", needs_target=True,
+        requires=("transformers", "pytorch_transformers"), tokens=r"\bdecode|\bbatch_decode",
+        needs_target=True, target_only=True,
     ),
     RuleEntry(
         code="HF210", name="chat-pipeline-input", fix=UNSAFE,
         target=f"{_H}.chat_pipeline:ChatPipelineInput",
-        requires=("transformers", "pytorch_transformers"), tokens=r"\bpipeline\b", needs_target=True,
+        requires=("transformers", "pytorch_transformers"), tokens=r"\bpipeline\b",
+        needs_target=True, target_only=True,
     ),
     RuleEntry(
         code="HF211", name="string-chat-history", fix=UNSAFE,
         target=f"{_H}.chat_history:StringChatHistory",
-        requires=("transformers", "pytorch_transformers"), tokens=r"\+=", needs_target=True,
+        requires=("transformers", "pytorch_transformers"), tokens=r"\+=",
+        needs_target=True, target_only=True,
     ),
     RuleEntry(
         code="HF212", name="gpt2-internals", fix=REPORT,
@@ -226,7 +239,7 @@ RULES: tuple[RuleEntry, ...] = (
         requires=("transformers", "pytorch_transformers"),
         tokens=r"\b(?:transformer|c_attn|c_proj|c_fc|ln_[12f]|n_positions|n_ctx|n_layer|n_head|n_embd|past|past_key_values"
               r"|last_hidden_state)\b",
-        needs_target=True,
+        needs_target=True, target_only=True,
     ),
     RuleEntry(
         code="SEC001", name="hardcoded-api-key", fix=REPORT,

@@ -1,0 +1,69 @@
+"""The pre-filter never drops a rule that has a finding, on every legacy source the project ships.
+
+tests/test_fixture_examples.py checks fixtures/examples and fixtures/modern; this covers the rewrite pairs,
+the end-to-end programs and the real-repository apps, without and with an ``hf:`` target (a run with a
+target keeps the rules whose findings are about the target model).
+"""
+
+import pytest
+from conftest import FIXTURES
+
+from migrator.engine.analysis import run_rules
+from migrator.engine.limits import parse_module
+from migrator.engine.prefilter import prefilter_for
+from migrator.rules.registry import RULES
+from migrator.rules.types import RunOptions
+
+ALL_CODES = tuple(e.code for e in RULES)
+HF_TARGET = "hf:meta-llama/Llama-3.1-8B-Instruct"
+SOURCES = sorted(
+    {*(FIXTURES / "rewrites").glob("*.before.py"), *(FIXTURES / "e2e").rglob("*.py"),
+     *(FIXTURES / "hf_programs").rglob("*.py"), *(FIXTURES / "mocks").rglob("*.py")}
+)
+
+
+def test_the_sources_are_there():
+    assert len(SOURCES) > 200
+    assert any("apps" in p.parts for p in SOURCES)
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_every_rule_with_a_finding_is_a_candidate(path):
+    text = path.read_text()
+    module = parse_module(text)
+    rules = [e.load() for e in RULES]
+    for target, options in ((False, RunOptions()), (True, RunOptions(target=HF_TARGET))):
+        found = {f.code for f in run_rules(str(path), module, rules, options)}
+        candidates = set(prefilter_for(ALL_CODES, target).candidate_rules(text))
+        assert found <= candidates, (target, found - candidates)
+
+
+@pytest.mark.parametrize("entry", RULES, ids=lambda e: e.code)
+def test_target_only_rules_are_exactly_those_whose_examples_need_a_target(entry):
+    """``target_only`` drops a rule from every run without --target: the rule's own examples agree (each
+    must-flag example carries a target, and without it finds nothing)."""
+    rule = entry.load()
+    flagged = [x for x in rule.invalid if x.count]
+    assert entry.target_only == all(x.options.get("target") for x in flagged)
+    if entry.target_only:
+        assert entry.needs_target
+        for example in flagged:
+            findings = run_rules("example.py", parse_module(example.code), [rule], RunOptions())
+            assert [f for f in findings if f.code == entry.code] == []
+
+
+# Shapes a rule's own examples do not show, whose finding the pre-filter must still keep.
+SHAPES = [
+    ("HF202", "from transformers import (\n    AutoModel,  # the auto class\n    GPT2LMHeadModel,\n)\nGPT2LMHeadModel.from_pretrained('x')\n"),
+    ("HF202", "from transformers import \\\n    GPT2Model\nGPT2Model(cfg)\n"),
+    ("HF202", "import transformers\nm = transformers.\\\n    GPT2Model(cfg)\n"),
+    ("HF202", "def load():\n    return GPT2Model(cfg)\nfrom transformers import *\n"),
+    ("HF202", "from transformers import *\nTFGPT2LMHeadModel.from_pretrained('x')\n"),
+]
+
+
+@pytest.mark.parametrize(("code", "source"), SHAPES)
+def test_prefilter_keeps_other_shapes(code, source):
+    findings = run_rules("shape.py", parse_module(source), [e.load() for e in RULES if e.code == code])
+    assert [f.code for f in findings if f.code == code], "the shape is no finding: the case tests nothing"
+    assert code in prefilter_for(ALL_CODES).candidate_rules(source)
