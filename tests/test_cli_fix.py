@@ -42,14 +42,14 @@ def test_apply_writes_then_second_run_changes_nothing(tmp_path, run_cli):
 
 def test_apply_lists_what_needs_a_human(tmp_path, run_cli):
     (tmp_path / "a.py").write_text(
-        "import openai\nopenai.proxy = 'http://p:3128'\nr = openai.ChatCompletion.create(model='m', messages=[])\n"
+        "import openai\nopenai.proxy = {'https': 'http://p:3128'}\nr = openai.ChatCompletion.create(model='m', messages=[])\n"
         "if 'finish reason' in r:\n    pass\n"  # a key no attribute is named after: reported, not rewritten
     )
     proc = run_cli("apply", ".")
     assert proc.returncode == 1
     assert "5 need a human:" in proc.stdout  # the two findings and three old environment variables
     text = (tmp_path / "a.py").read_text()
-    proxy_line = text.splitlines().index("openai.proxy = 'http://p:3128'") + 1
+    proxy_line = text.splitlines().index("openai.proxy = {'https': 'http://p:3128'}") + 1
     assert text.splitlines()[proxy_line - 2].startswith("# TODO(migrate): OAI202")
     assert f"a.py:{proxy_line}:1: OAI202" in proc.stdout
     assert "OAI501" in proc.stdout and "always False" in proc.stdout

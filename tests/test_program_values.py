@@ -106,3 +106,79 @@ def test_response_returned_in_a_tuple_is_followed_into_the_caller_and_its_callee
     })
     assert 'completion.choices[0].finish_reason' in out["ask.py"]
     assert 'completion.usage.total_tokens, hits[0])' in out["main.py"]
+
+
+STORE = """\
+    class Store:
+        def __init__(self):
+            self.items = []
+
+        def add(self, resp):
+            self.items.append(resp["choices"][0]["message"]["content"])
+            return resp["usage"]["total_tokens"]
+"""
+
+
+def test_response_passed_to_a_method_of_a_project_class_instance(run_cli, tmp_path):
+    out = apply(run_cli, tmp_path, {
+        "app/__init__.py": "",
+        "app/store.py": STORE,
+        "app/main.py": """\
+            import openai
+
+            from app.store import Store
+
+            def run(question):
+                store = Store()
+                resp = openai.ChatCompletion.create(model="m", messages=[{"role": "user", "content": question}])
+                return store.add(resp)
+
+            history = Store()
+            history.add(openai.ChatCompletion.create(model="m", messages=[]))
+        """,
+    })
+    assert "self.items.append(resp.choices[0].message.content)" in out["app/store.py"]
+    assert "return resp.usage.total_tokens" in out["app/store.py"]
+
+
+def test_method_parameter_with_a_call_site_passing_a_dict_is_not_a_response(run_cli, tmp_path):
+    out = apply(run_cli, tmp_path, {
+        "app/__init__.py": "",
+        "app/store.py": STORE,
+        "app/main.py": """\
+            import openai
+
+            from app.store import Store
+
+            def run(question):
+                store = Store()
+                store.add(openai.ChatCompletion.create(model="m", messages=[]))
+                fake = Store()
+                fake.add({"choices": [{"message": {"content": "x"}}], "usage": {"total_tokens": 1}})
+        """,
+    })
+    assert 'resp["choices"][0]["message"]["content"]' in out["app/store.py"]
+    assert ".choices[0]" not in out["app/store.py"]
+
+
+def test_instance_bound_twice_or_from_a_function_is_not_followed(run_cli, tmp_path):
+    out = apply(run_cli, tmp_path, {
+        "app/__init__.py": "",
+        "app/store.py": textwrap.dedent(STORE) + "\n\ndef make_store():\n    return Store()\n",
+        "app/main.py": """\
+            import openai
+
+            from app.store import Store, make_store
+
+            def run(flag):
+                store = Store()
+                if flag:
+                    store = make_store()
+                store.add(openai.ChatCompletion.create(model="m", messages=[]))
+
+            def other():
+                made = make_store()
+                made.add(openai.ChatCompletion.create(model="m", messages=[]))
+        """,
+    })
+    assert ".choices[0]" not in out["app/store.py"]

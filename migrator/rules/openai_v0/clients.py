@@ -32,6 +32,9 @@ CONSTRUCTOR_ARGS = {
     "api_version": (None, "api_version"),
 }
 AZURE_TYPES = {"azure", "azure_ad", "azuread"}
+# v0's `openai.proxy` moves into the client as `http_client=<class>(proxy=...)` (openai 3.x: httpx2 clients)
+PROXY_CLIENT = {False: "DefaultHttpx2Client", True: "DefaultAsyncHttpx2Client"}
+_ENV_READS = {"os.getenv", "os.environ.get", "os.environ"}
 OPENAI_TYPES = {"open_ai", "openai"}
 
 
@@ -74,6 +77,8 @@ class ClientPlan:
         self._import_class(self.sdk_class(is_async), fix)
         if self.provider is not None:
             fix.add_import("os")
+        if self.moves("proxy"):
+            self._import_class(PROXY_CLIENT[is_async], fix)
         return cst.Name(self.async_name if is_async else self.sync_name)
 
     def lazy_async_expr(self, fix: Fix) -> cst.BaseExpression:
@@ -141,7 +146,7 @@ class ClientPlan:
         if not (self.needs_sync or self.needs_async):
             return False
         if self.provider is not None:
-            return True  # the target provider's constructor replaces the v0 configuration
+            return name != "proxy"  # the target provider's constructor replaces the v0 configuration
         return name not in self.config_reads()
 
     def current_global(self, name: str) -> str:
@@ -157,7 +162,7 @@ class ClientPlan:
         return self._reads
 
     # -- the edit ---------------------------------------------------------------------------------
-    def _kwargs(self) -> list[cst.Arg]:
+    def _kwargs(self, is_async: bool) -> list[cst.Arg]:
         args = []
         for name in ("api_key", "api_base", "organization", "api_version"):
             if name not in self.config:
@@ -172,8 +177,10 @@ class ClientPlan:
                 value: cst.BaseExpression = cst.parse_expression(f"openai.{self.current_global(name)}")
             else:
                 value = self.config[name].value
-            args.append(cst.Arg(value, keyword=cst.Name(keyword), equal=cst.AssignEqual(
-                whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))))
+            args.append(_keyword(keyword, value))
+        if self.moves("proxy"):
+            proxy = _keyword("proxy", self.config["proxy"].value)
+            args.append(_keyword("http_client", cst.Call(cst.Name(self.local_class(PROXY_CLIENT[is_async])), [proxy])))
         return args
 
     def _statements(self) -> list[cst.SimpleStatementLine]:
@@ -187,7 +194,7 @@ class ClientPlan:
                 assert isinstance(rendered, cst.Call)
                 kwargs = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in rendered.args]
             else:
-                kwargs = self._kwargs()
+                kwargs = self._kwargs(is_async)
             args = [f"{render(a.keyword)}={render(a.value)}" for a in kwargs]  # type: ignore[arg-type]
             line = f"{name} = {self.class_name(is_async)}({', '.join(args)})"
             if len(line) > self.ctx.project.line_length:  # wrap the way black would
@@ -262,6 +269,24 @@ class ClientPlan:
         return module.with_changes(body=_separate_definitions(new_body, helper[-1]))
 
 
+def _keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(value, keyword=cst.Name(name), equal=cst.AssignEqual(
+        whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
+
+
+def proxy_is_single(ctx: RuleContext, value: cst.BaseExpression) -> bool:
+    """Whether a v0 ``openai.proxy`` value is one proxy URL (v0 used it for http and https alike, as
+    httpx2's ``proxy=`` does): a string, or a string (or None) read from the environment. A dict of
+    per-scheme proxies, or a value of unknown type, is not."""
+    if isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+        return True
+    if isinstance(value, cst.Call):
+        return ctx.resolve(value.func) in _ENV_READS
+    if isinstance(value, cst.Subscript):
+        return ctx.resolve(value.value) == "os.environ"
+    return False
+
+
 def _separate_definitions(body: list[cst.BaseStatement], last_client: cst.BaseStatement) -> list[cst.BaseStatement]:
     """Two blank lines between the inserted clients and a following def or class, as black wants."""
     index = next(i for i, s in enumerate(body) if s is last_client)
@@ -313,7 +338,7 @@ class _ConfigReads(cst.CSTVisitor):
         qualname = self.ctx.resolve(node)
         if qualname and qualname.startswith("openai.") and qualname.count(".") == 1:
             name = qualname.split(".")[1]
-            if name in CONSTRUCTOR_ARGS or name == "api_type":
+            if name in CONSTRUCTOR_ARGS or name in ("api_type", "proxy"):
                 self.found.add(name)
 
 
@@ -387,7 +412,9 @@ def _make_plan(ctx: RuleContext) -> ClientPlan:
             qualname = ctx.resolve(small.targets[0].target)
             if qualname and qualname.startswith("openai.") and qualname.count(".") == 1:
                 name = qualname.split(".")[1]
-                if name in CONSTRUCTOR_ARGS or name == "api_type":
+                # a single proxy URL moves into the constructor as http_client= (a dict stays a report)
+                single_proxy = name == "proxy" and proxy_is_single(ctx, small.value)
+                if name in CONSTRUCTOR_ARGS or name == "api_type" or single_proxy:
                     plan.config[name] = ConfigAssignment(stmt, name, small.value)
     target = run_target(ctx)
     other = target is not None and target.provider.kind == "api" and target.provider.name != "openai"

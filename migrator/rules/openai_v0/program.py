@@ -77,6 +77,7 @@ class _Summariser(cst.CSTVisitor):
         self.saved_depth: list[int] = []
         self.skip: set[int] = set()
         self.unpacked: dict[tuple[int, str], list[Origin]] = {}  # (id(scope), name) -> `a, b = f()` origins
+        self.instances: set[str] = set()  # names whose class is being looked up (guards recursion)
         # A function body runs after the module's top level: a load_dotenv() there counts wherever it is.
         self.dotenv_anywhere = any(changes_env(stmt) for stmt in ctx.module.body)
 
@@ -115,9 +116,36 @@ class _Summariser(cst.CSTVisitor):
                     owner = self.names[: self.names.index(classes[-1].name.value) + 1]
                     return ".".join([self.summary.module, *owner, expr.attr.value])
                 return None
+            instance_of = self._instance_class(expr.value) if isinstance(expr.value, cst.Name) else None
+            if instance_of is not None:
+                return f"{instance_of}.{expr.attr.value}"  # `store = Store(); store.add(r)` -> `mod.Store.add`
             head = self._target(expr.value)
             return f"{head}.{expr.attr.value}" if head else None
         return None
+
+    def _instance_class(self, name: cst.Name) -> str | None:
+        """The class of ``name`` when this scope binds it once, to ``Class(...)`` (a name that reads as a
+        class: a function's result is not followed); None otherwise. Only the project's classes match
+        a function of the view; other classes' methods are never looked up."""
+        scope = self.ctx.scope
+        if name.value in self.instances or name.value not in scope.locals:
+            return None
+        values = scope.values.get(name.value)
+        if not values or len(values) != 1 or not isinstance(values[0], cst.Call):
+            return None
+        node = self.stack[-1] if self.stack else None
+        if isinstance(node, cst.FunctionDef) and name.value in {
+            p.name.value for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)
+        }:
+            return None  # also bound by the caller
+        self.instances.add(name.value)  # `x = x.copy()`-like chains end here
+        try:
+            owner = self._target(values[0].func)
+        finally:
+            self.instances.discard(name.value)
+        if owner is None or not owner.rpartition(".")[2][:1].isupper():
+            return None
+        return owner
 
     def _function(self) -> str | None:
         if self.stack and isinstance(self.stack[-1], cst.FunctionDef):
