@@ -119,7 +119,7 @@ RULES: tuple[RuleEntry, ...] = (
         requires=("openai",), tokens=r"\b(?:api_key|api_base|api_type|api_version|organization)\b",
     ),
     RuleEntry(
-        code="OAI202", name="removed-config-global", fix=REPORT,
+        code="OAI202", name="removed-config-global", fix=SAFE,
         target=f"{_O}.removed_config:RemovedConfigGlobal",
         requires=("openai",), tokens=rf"\b(?:{_OAI_CONFIG})\b",
     ),
