@@ -13,7 +13,8 @@ LEGACY = "import openai\nr = openai.ChatCompletion.create(model='m', messages=[]
 def _one_line_error(proc, name: str, reason: str) -> None:
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if name in line]
+    # (diff also prints the client plan on stderr, which may name the file: only error lines count)
+    lines = [line for line in proc.stderr.splitlines() if name in line and line.startswith("error:")]
     assert len(lines) == 1 and reason in lines[0], proc.stderr
 
 
