@@ -122,3 +122,24 @@ def legacy_python(tmp_path_factory):
             assert proc.returncode == 0, f"could not build the openai==0.28.1 virtualenv:\n{proc.stderr[-2000:]}"
             done.touch()
     return venv / "bin" / "python"
+
+
+@pytest.fixture(scope="session")
+def backend(tiny_gpt2):
+    """The local backend on the tiny GPT-2, shared by the runtime tests."""
+    from migrator.runtime.backend import LocalBackend
+
+    return LocalBackend(str(tiny_gpt2))
+
+
+@pytest.fixture(params=["in-process", "http"])
+def client(request, backend):
+    """A real `openai.OpenAI` against the local backend: in-process, and over HTTP through `migrate serve`."""
+    import openai
+
+    from migrator.runtime.client import local_client
+
+    if request.param == "in-process":
+        return local_client(backend=backend)
+    base = request.getfixturevalue("http_server")
+    return openai.OpenAI(base_url=f"{base}/v1", api_key="unused", max_retries=0)

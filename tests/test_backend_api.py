@@ -58,17 +58,6 @@ REPORT = {
 USER = [{"role": "user", "content": "What is the weather in Paris? Use get_weather."}]
 
 
-@pytest.fixture(scope="module")
-def backend(tiny_gpt2):
-    return LocalBackend(str(tiny_gpt2))
-
-
-@pytest.fixture(params=["in-process", "http"])
-def client(request, backend):
-    if request.param == "in-process":
-        return local_client(backend=backend)
-    base = request.getfixturevalue("http_server")
-    return openai.OpenAI(base_url=f"{base}/v1", api_key="unused", max_retries=0)
 
 
 def check_call(call):

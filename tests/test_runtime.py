@@ -24,17 +24,6 @@ from migrator.runtime.client import local_async_client, local_client
 USER = [{"role": "user", "content": "The robot answers the question"}]
 
 
-@pytest.fixture(scope="session")
-def backend(tiny_gpt2):
-    return LocalBackend(str(tiny_gpt2))
-
-
-@pytest.fixture(params=["in-process", "http"])
-def client(request, backend):
-    if request.param == "in-process":
-        return local_client(backend=backend)
-    base = request.getfixturevalue("http_server")
-    return openai.OpenAI(base_url=f"{base}/v1", api_key="unused", max_retries=0)
 
 
 @pytest.fixture(params=["in-process", "http"])

@@ -193,6 +193,13 @@ class ResponsesEndpoint:
         open_call: tuple[Any, str, str] | None = None  # (call, item id, arguments so far)
         finish, tokens = "stop", 0
 
+        def open_message(message_id: str) -> Iterator[dict[str, Any]]:
+            """The events that start the assistant's message (its item, then its empty text part)."""
+            yield event("response.output_item.added", output_index=0,
+                        item=self._message_item(message_id, "", "in_progress"))
+            yield event("response.content_part.added", item_id=message_id, output_index=0, content_index=0,
+                        part={"type": "output_text", "text": "", "annotations": [], "logprobs": []})
+
         def close_call() -> Iterator[dict[str, Any]]:
             nonlocal open_call
             if open_call is not None:
@@ -223,10 +230,7 @@ class ResponsesEndpoint:
                 continue
             if message_id is None:
                 message_id = f"msg_{uuid.uuid4().hex}"
-                yield event("response.output_item.added", output_index=0,
-                            item=self._message_item(message_id, "", "in_progress"))
-                yield event("response.content_part.added", item_id=message_id, output_index=0, content_index=0,
-                            part={"type": "output_text", "text": "", "annotations": [], "logprobs": []})
+                yield from open_message(message_id)
             text += piece.text
             yield event("response.output_text.delta", item_id=message_id, output_index=0, content_index=0,
                         delta=piece.text, logprobs=[])
@@ -234,10 +238,7 @@ class ResponsesEndpoint:
         if not output:
             if message_id is None:
                 message_id = f"msg_{uuid.uuid4().hex}"
-                yield event("response.output_item.added", output_index=0,
-                            item=self._message_item(message_id, "", "in_progress"))
-                yield event("response.content_part.added", item_id=message_id, output_index=0, content_index=0,
-                            part={"type": "output_text", "text": "", "annotations": [], "logprobs": []})
+                yield from open_message(message_id)
             part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
             item = self._message_item(message_id, text, "completed")
             yield event("response.output_text.done", item_id=message_id, output_index=0, content_index=0, text=text,
