@@ -59,6 +59,8 @@ SHAPES = [
     ("HF202", "import transformers\nm = transformers.\\\n    GPT2Model(cfg)\n"),
     ("HF202", "def load():\n    return GPT2Model(cfg)\nfrom transformers import *\n"),
     ("HF202", "from transformers import *\nTFGPT2LMHeadModel.from_pretrained('x')\n"),
+    ("OAI701", "import openai\nopenai.Completion.create(engine=r\"\"\"code-cushman-001\"\"\", prompt='p')\n"),
+    ("OAI701", "from openai import OpenAI\nID = u'gpt-3.5-turbo-16k-0613'\nOpenAI().chat.completions.create(model=ID, messages=[])\n"),
 ]
 
 
@@ -67,3 +69,25 @@ def test_prefilter_keeps_other_shapes(code, source):
     findings = run_rules("shape.py", parse_module(source), [e.load() for e in RULES if e.code == code])
     assert [f.code for f in findings if f.code == code], "the shape is no finding: the case tests nothing"
     assert code in prefilter_for(ALL_CODES).candidate_rules(source)
+
+
+def test_every_retired_model_id_keeps_oai701_without_a_target():
+    """Without --target OAI701 is filtered by the retired ids alone (``untargeted_tokens``): each id of
+    the rule's table, used as a call's model, keeps it a candidate."""
+    from migrator.rules.openai_v0.model_id import RETIRED
+
+    rule = [e.load() for e in RULES if e.code == "OAI701"]
+    for model in RETIRED:
+        source = f"import openai\nopenai.Completion.create(model='{model}', prompt='p')\n"
+        assert [f.code for f in run_rules("m.py", parse_module(source), rule)] == ["OAI701"], model
+        assert "OAI701" in prefilter_for(ALL_CODES).candidate_rules(source), model
+
+
+def test_oai701_filter_depends_on_the_target():
+    """A current model id is a finding only with a target: the run without one does not parse for it."""
+    source = "from openai import OpenAI\nOpenAI().chat.completions.create(model='gpt-4o', messages=[])\n"
+    rule = [e.load() for e in RULES if e.code == "OAI701"]
+    assert run_rules("m.py", parse_module(source), rule) == []
+    assert [f.code for f in run_rules("m.py", parse_module(source), rule, RunOptions(target="anthropic:claude-sonnet-4-5"))] == ["OAI701"]
+    assert "OAI701" not in prefilter_for(ALL_CODES).candidate_rules(source)
+    assert "OAI701" in prefilter_for(ALL_CODES, True).candidate_rules(source)

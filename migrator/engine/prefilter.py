@@ -9,7 +9,8 @@ Each rule declares, in the registry, what the text of any file it flags must con
   target, an ``sk-...`` key literal).
 
 A rule marked ``target_only`` (its findings are about the target model) is no candidate in a run without
-``--target``.
+``--target``; a rule with ``untargeted_tokens`` (it reports less without a target) is filtered by those
+there instead of by ``tokens``.
 
 The import check looks only at the logical lines around occurrences of the root word, so a tree where that
 word is everywhere (the transformers package itself) is still filtered at memory speed. Non-ASCII text is
@@ -58,11 +59,13 @@ def imports_root(text: str, root: str) -> bool:
 class Prefilter:
     """Decides, from text alone, which rules could fire on a file."""
 
-    def __init__(self, entries: Iterable[RuleEntry]) -> None:
+    def __init__(self, entries: Iterable[RuleEntry], target: bool = True) -> None:
+        """``target``: the run has a ``--target`` (the wider token filters of the rules that need one)."""
         self.entries = tuple(entries)
         # Token filters may over-match (that keeps them sound), so word boundaries are dropped: a regex
         # that starts with a literal is searched far faster.
-        self._tokens = {e.code: re.compile(e.tokens.replace(r"\b", "")) for e in self.entries if e.tokens}
+        tokens = {e.code: (e.tokens if target or not e.untargeted_tokens else e.untargeted_tokens) for e in self.entries}
+        self._tokens = {code: re.compile(t.replace(r"\b", "")) for code, t in tokens.items() if t}
         self._patterns = {e.code: re.compile(e.pattern) for e in self.entries if e.pattern}
         self._roots = tuple(sorted({root for e in self.entries for root in e.requires}))
         self._needles = {e.code: tuple(e.needle.split("|")) for e in self.entries if e.pattern and e.needle}
@@ -140,4 +143,4 @@ def prefilter_for(codes: tuple[str, ...], target: bool = False) -> Prefilter:
     """The pre-filter of the rules ``codes`` (built once per selection); ``target``: the run has one."""
     from migrator.rules.registry import BY_CODE
 
-    return Prefilter(BY_CODE[c] for c in codes if target or not finds_only_with_target(BY_CODE[c]))
+    return Prefilter((BY_CODE[c] for c in codes if target or not finds_only_with_target(BY_CODE[c])), target)

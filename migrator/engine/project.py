@@ -102,7 +102,9 @@ def build_project(
                 return None
         return texts[path]
 
-    prefilter = prefilter_for(tuple(c for c in codes if c.startswith("OAI")) or tuple(codes))
+    # The run's target is not known here: the OAI rules' target-wide filters keep every module they may need.
+    oai = tuple(c for c in codes if c.startswith("OAI"))
+    prefilter = prefilter_for(oai, True) if oai else prefilter_for(tuple(codes))
     wanted = [p for p in python if (t := text_of(p)) and prefilter.candidate_rules(t)]
     summaries: dict[str, ModuleSummary] = {}
     parsed_modules: dict[str, cst.Module] = {}

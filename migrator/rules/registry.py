@@ -42,6 +42,14 @@ _GPT2_CLASS_REF = (
     r"|import[\s\\(]*\*[\s\S]*GPT2|GPT2[\s\S]*import[\s\\(]*\*"
 )
 
+# Without a target OAI701 reports only a retired id, read as a whole string literal's raw body (a
+# constant the model argument names holds it too); kept in step with model_id.RETIRED by a test.
+_RETIRED_IDS = (
+    "text-davinci-00[123]|text-curie-001|text-babbage-001|text-ada-001|davinci|curie|babbage|ada"
+    "|code-davinci-00[12]|code-cushman-00[12]|gpt-3\\.5-turbo-(?:0301|0613|16k-0613)|gpt-4-(?:0314|32k(?:-0314|-0613)?|vision-preview)"
+)
+_RETIRED_LITERAL = rf"""['"](?:{_RETIRED_IDS})['"]"""
+
 
 def _kwarg(names: str) -> str:
     """Text of a keyword argument ``name=`` (whitespace and comments may stand before the ``=``)."""
@@ -65,6 +73,8 @@ class RuleEntry:
     # Finds nothing at all in a run without --target (its findings are about the target model), so the
     # pre-filter drops it there; the rule's must-flag examples all carry a target (a test checks).
     target_only: bool = False
+    # ``tokens`` of a run without --target, where the rule reports less (OAI701: retired ids only).
+    untargeted_tokens: str = ""
 
     @property
     def family(self) -> str:
@@ -171,7 +181,7 @@ RULES: tuple[RuleEntry, ...] = (
     RuleEntry(
         code="OAI701", name="model-id", fix=SAFE,
         target=f"{_O}.model_id:LegacyModelId",
-        requires=("openai",), tokens=r"\b(?:model|engine|deployment_id)\b",
+        requires=("openai",), tokens=r"\b(?:model|engine|deployment_id)\b", untargeted_tokens=_RETIRED_LITERAL,
     ),
     RuleEntry(
         code="HF201", name="gpt2-model-id", fix=SAFE,
