@@ -59,6 +59,9 @@ SHAPES = [
     ("HF202", "import transformers\nm = transformers.\\\n    GPT2Model(cfg)\n"),
     ("HF202", "def load():\n    return GPT2Model(cfg)\nfrom transformers import *\n"),
     ("HF202", "from transformers import *\nTFGPT2LMHeadModel.from_pretrained('x')\n"),
+    ("HF203", "from transformers import AutoModel\nAutoModel.from_pretrained(\n    'x',  # a comment\n    torch_dtype  # another\n    = 'auto')\n"),
+    ("HF203", "from transformers import AutoModel\nAutoModel.from_pretrained(torch_dtype \\\n= 'auto', pretrained_model_name_or_path='x')\n"),
+    ("HF205", "import transformers\ntransformers.pipeline('text-generation', 'x', *rest,\\\n    load_in_4bit=True)\n"),
     ("OAI701", "import openai\nopenai.Completion.create(engine=r\"\"\"code-cushman-001\"\"\", prompt='p')\n"),
     ("OAI701", "from openai import OpenAI\nID = u'gpt-3.5-turbo-16k-0613'\nOpenAI().chat.completions.create(model=ID, messages=[])\n"),
 ]
@@ -91,3 +94,27 @@ def test_oai701_filter_depends_on_the_target():
     assert [f.code for f in run_rules("m.py", parse_module(source), rule, RunOptions(target="anthropic:claude-sonnet-4-5"))] == ["OAI701"]
     assert "OAI701" not in prefilter_for(ALL_CODES).candidate_rules(source)
     assert "OAI701" in prefilter_for(ALL_CODES, True).candidate_rules(source)
+
+
+def test_keyword_filters_skip_assignments_and_longer_names():
+    """The HF203-HF205 filters want a keyword argument: these texts name the word and are not parsed."""
+    for source in ("import transformers\ntorch_dtype = kwargs.pop('torch_dtype', None)\n",
+                   "import transformers\nstr_to_torch_dtype = {}\nif torch_dtype == 'auto':\n    pass\n"):
+        assert "HF203" not in prefilter_for(ALL_CODES).candidate_rules(source)
+
+
+@pytest.mark.parametrize("entry", [e for e in RULES if e.token_needle], ids=lambda e: e.code)
+def test_every_token_match_contains_a_token_needle(entry):
+    """``token_needle`` is searched before ``tokens``: every match of the regex, on every source the
+    project ships and every example of the rules, holds one of its literals."""
+    import re
+
+    from migrator.rules.registry import RULES as ENTRIES
+
+    needles = entry.token_needle.split("|")
+    texts = [p.read_text() for p in SOURCES]
+    texts += [x if isinstance(x, str) else x.code for e in ENTRIES for x in (*e.load().valid, *e.load().invalid)]
+    texts += [source for _, source in SHAPES]
+    matches = [m.group() for t in texts for m in re.finditer(entry.tokens, t)]
+    assert matches, "no source exercises the filter"
+    assert all(any(n in m for n in needles) for m in matches)

@@ -4,7 +4,8 @@ Each rule declares, in the registry, what the text of any file it flags must con
 
 * ``requires``: module roots (``openai``, ``transformers``) one of which must be imported, because rules
   resolve names through imports, together with ``tokens``, a regex every finding's source matches (the
-  legacy member names); or
+  legacy member names; ``token_needle``: literals one of which every ``tokens`` match contains, searched
+  first); or
 * ``pattern``: a regex that alone makes a file a candidate (a ``"openai.ChatCompletion.create"`` patch
   target, an ``sk-...`` key literal).
 
@@ -66,6 +67,7 @@ class Prefilter:
         # that starts with a literal is searched far faster.
         tokens = {e.code: (e.tokens if target or not e.untargeted_tokens else e.untargeted_tokens) for e in self.entries}
         self._tokens = {code: re.compile(t.replace(r"\b", "")) for code, t in tokens.items() if t}
+        self._token_needles = {e.code: tuple(e.token_needle.split("|")) for e in self.entries if e.token_needle}
         self._patterns = {e.code: re.compile(e.pattern) for e in self.entries if e.pattern}
         self._roots = tuple(sorted({root for e in self.entries for root in e.requires}))
         self._needles = {e.code: tuple(e.needle.split("|")) for e in self.entries if e.pattern and e.needle}
@@ -113,6 +115,8 @@ class Prefilter:
                 continue
             tokens = self._tokens.get(entry.code)
             if tokens is not None:
+                if not self._has_needle(entry.code, text, needle_hits, self._token_needles):
+                    continue
                 if tokens not in token_hits:
                     token_hits[tokens] = tokens.search(text) is not None
                 if not token_hits[tokens]:
@@ -120,8 +124,9 @@ class Prefilter:
             codes.append(entry.code)
         return codes
 
-    def _has_needle(self, code: str, text: str, hits: dict[str, bool]) -> bool:
-        needles = self._needles.get(code)
+    def _has_needle(self, code: str, text: str, hits: dict[str, bool],
+                    table: dict[str, tuple[str, ...]] | None = None) -> bool:
+        needles = (self._needles if table is None else table).get(code)
         if needles is None:
             return True
         for needle in needles:

@@ -52,8 +52,10 @@ _RETIRED_LITERAL = rf"""['"](?:{_RETIRED_IDS})['"]"""
 
 
 def _kwarg(names: str) -> str:
-    """Text of a keyword argument ``name=`` (whitespace and comments may stand before the ``=``)."""
-    return rf"\b(?:{names})\s*(?:#[^\n]*\s*)*="
+    """Text of a keyword argument ``name=``: it follows the call's ``(`` or a ``,`` and comes before an ``=``
+    that is not ``==`` (whitespace, backslash continuations and comments may stand between). An assignment
+    ``torch_dtype = ...`` or a longer name (``str_to_torch_dtype``) is no keyword argument."""
+    return rf"[(,](?:[\s\\]|#[^\n]*)*(?:{names})(?:[\s\\]|#[^\n]*)*=(?!=)"
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class RuleEntry:
     tokens: str = ""
     pattern: str = ""
     needle: str = ""  # literals (``a|b``), one of which every ``pattern`` match contains: checked first
+    token_needle: str = ""  # the same for ``tokens`` (a regex that does not start with a literal)
     default: bool = True
     needs_target: bool = False  # the fix exists only when a --target is chosen
     # Finds nothing at all in a run without --target (its findings are about the target model), so the
@@ -186,27 +189,30 @@ RULES: tuple[RuleEntry, ...] = (
     RuleEntry(
         code="HF201", name="gpt2-model-id", fix=SAFE,
         target=f"{_H}.gpt2_model_id:Gpt2ModelId",
-        requires=("transformers", "pytorch_transformers"), tokens=_GPT2_LITERAL, needs_target=True,
+        requires=("transformers", "pytorch_transformers"), tokens=_GPT2_LITERAL, token_needle="gpt2", needs_target=True,
     ),
     RuleEntry(
         code="HF202", name="gpt2-class", fix=SAFE,
         target=f"{_H}.gpt2_class:Gpt2Class",
-        requires=("transformers", "pytorch_transformers"), tokens=_GPT2_CLASS_REF, needs_target=True,
+        requires=("transformers", "pytorch_transformers"), tokens=_GPT2_CLASS_REF, token_needle="GPT2", needs_target=True,
     ),
     RuleEntry(
         code="HF203", name="torch-dtype-argument", fix=SAFE,
         target=f"{_H}.torch_dtype:TorchDtypeArgument",
         requires=("transformers", "pytorch_transformers"), tokens=_kwarg("torch_dtype"),
+        token_needle="torch_dtype",
     ),
     RuleEntry(
         code="HF204", name="use-auth-token-argument", fix=SAFE,
         target=f"{_H}.use_auth_token:UseAuthTokenArgument",
         requires=("transformers", "pytorch_transformers"), tokens=_kwarg("use_auth_token"),
+        token_needle="use_auth_token",
     ),
     RuleEntry(
         code="HF205", name="load-in-bits-argument", fix=UNSAFE,
         target=f"{_H}.load_in_bits:LoadInBitsArgument",
         requires=("transformers", "pytorch_transformers"), tokens=_kwarg("load_in_8bit|load_in_4bit"),
+        token_needle="load_in_8bit|load_in_4bit",
     ),
     RuleEntry(
         code="HF206", name="encode-plus", fix=SAFE,
