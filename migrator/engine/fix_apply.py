@@ -434,7 +434,7 @@ def _dedupe_block(original: Sequence[cst.CSTNode], body: Sequence[cst.BaseStatem
             statement.body[0], cst.Import
         ):
             deduped = _dedupe_aliases(statement.body[0])
-            if deduped is not statement.body[0] and deduped.names != statement.body[0].names:
+            if deduped is not statement.body[0]:
                 statement = statement.with_changes(body=[deduped])
             code = cst.Module([]).code_for_node(statement.body[0])
             seen[code] += 1
