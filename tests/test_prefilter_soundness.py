@@ -11,7 +11,7 @@ from conftest import FIXTURES
 from migrator.engine.analysis import run_rules
 from migrator.engine.limits import parse_module
 from migrator.engine.prefilter import prefilter_for
-from migrator.rules.registry import RULES
+from migrator.rules.registry import BY_CODE, RULES
 from migrator.rules.types import RunOptions
 
 ALL_CODES = tuple(e.code for e in RULES)
@@ -64,6 +64,28 @@ SHAPES = [
     ("HF205", "import transformers\ntransformers.pipeline('text-generation', 'x', *rest,\\\n    load_in_4bit=True)\n"),
     ("OAI701", "import openai\nopenai.Completion.create(engine=r\"\"\"code-cushman-001\"\"\", prompt='p')\n"),
     ("OAI701", "from openai import OpenAI\nID = u'gpt-3.5-turbo-16k-0613'\nOpenAI().chat.completions.create(model=ID, messages=[])\n"),
+    # The exact stage (Python's parser) keeps every way code reaches the v0 API ...
+    ("OAI301", "import openai.error as E\ntry:\n    pass\nexcept E.RateLimitError:\n    pass\n"),
+    ("OAI101", "from openai import (\n    ChatCompletion,  # c\n)\nChatCompletion.create(model='gpt-4', messages=[])\n"),
+    ("OAI101", "import os, openai as oa\noa.ChatCompletion.create(model='gpt-4', messages=[])\n"),
+    ("OAI101", "import openai.types\nopenai.Completion.create(model='gpt-3.5-turbo-instruct', prompt='p')\n"),
+    ("OAI101", "from openai import *\nChatCompletion.create(model='gpt-4', messages=[])\n"),
+    ("OAI101", "import openai\nr = (openai  # the module\n     .ChatCompletion.create(model='gpt-4', messages=[]))\n"),
+    ("OAI601", "import openai\nfrom unittest import mock\nwith mock.patch.object(openai, 'ChatCompletion'):\n    pass\n"),
+    ("OAI303", "from openai import APIStatusError\ntry:\n    pass\nexcept APIStatusError as e:\n    print(e.headers)\n"),
+    ("OAI303", "import openai\nfor r in rs:\n    if isinstance(r, openai.error.RateLimitError):\n        print(r.http_status)\n"),
+    ("SEC001", "import openai\nopenai.api_key = ('f3a9c2d4'\n    'e5b6a7c8')\n"),
+    ("SEC001", "from openai import OpenAI\nclient = OpenAI(api_key='f3a9c2d4e5b6a7c8')\n"),
+    # ... and finds the code around docstrings, whatever the characters and line ends there.
+    ("HF201", '"""\u00dcn\u00efc\u00f6d\u00e9 \u2026 gpt2"""\nfrom transformers import AutoModel\nAutoModel.from_pretrained("gpt2")\n'),
+    ("HF201", ('"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"; import transformers; '
+              'transformers.AutoModel.from_pretrained("gpt2")\n')),
+    ("HF201", ('"""Example:\n\n    from transformers import AutoModel\n"""\nimport transformers\n'
+              "transformers.AutoModel.from_pretrained('distilgpt2')\n")),
+    ("HF206", ("def f():\n    '''docs'''\n    from transformers import AutoTokenizer\n"
+              "    tok = AutoTokenizer.from_pretrained('x')\n    return tok.encode_plus('hi')\n")),
+    ("HF201", "from transformers import AutoModel\r\n'''a\r\nb'''\r\nAutoModel.from_pretrained('gpt2')\r\n"),
+    ("HF201", "from transformers import AutoModel\n\x0c\n'''x'''\nAutoModel.from_pretrained('gpt2')\n"),
 ]
 
 
@@ -118,3 +140,77 @@ def test_every_token_match_contains_a_token_needle(entry):
     matches = [m.group() for t in texts for m in re.finditer(entry.tokens, t)]
     assert matches, "no source exercises the filter"
     assert all(any(n in m for n in needles) for m in matches)
+
+
+# Texts the text stage keeps and the exact stage drops: each has nothing for the rule to find.
+EXACT_DROPS = [
+    ("OAI101", "from openai.types import Completion\n\ndef f(c: Completion) -> str:\n    return c.choices[0].text\n"),
+    ("OAI101", "import openai._client as c\nclass Completion: pass\nx = c.OpenAI()\n"),
+    ("OAI101", "from openai import OpenAI, BaseModel\nclass Completion(BaseModel):\n    error: str\n"),
+    ("OAI201", "import openai.lib._parsing as p\napi_key = p.api_key\n"),
+    ("HF201", '"""\n>>> from transformers import AutoModel\n>>> AutoModel.from_pretrained("gpt2")\n"""\nimport transformers\n'),
+    ("HF206", 'import transformers\ndef f():\n    """Calls `.encode_plus` no more."""\n'),
+    ("OAI303", "from openai import OpenAI\ntry:\n    pass\nexcept Exception as e:\n    print(resp.headers)\n"),
+    ("SEC001", "from openai import OpenAI\nclient = OpenAI(api_key='')\n"),
+    ("SEC001", "import openai\n\"\"\"openai.api_key = 'f3a9c2d4e5b6a7c8'\"\"\"\n"),
+]
+
+
+@pytest.mark.parametrize(("code", "source"), EXACT_DROPS)
+def test_exact_stage_drops_what_only_looks_like_legacy_code(code, source):
+    from migrator.engine.prefilter import Prefilter
+
+    entry = BY_CODE[code]
+    assert run_rules("drop.py", parse_module(source), [entry.load()]) == []
+    assert code in Prefilter([entry], exact=False).candidate_rules(source), "the text stage drops it: tests nothing"
+    assert code not in prefilter_for(ALL_CODES, True).candidate_rules(source)
+
+
+def test_a_file_python_cannot_parse_keeps_the_text_stage_decision():
+    """A grammar this interpreter's parser rejects: no exact stage, the text stage's answer stands."""
+    source = "import openai\nopenai.ChatCompletion.create(model='gpt-4', messages=[])\nprint 'py2'\n"
+    assert "OAI101" in prefilter_for(ALL_CODES).candidate_rules(source)
+
+
+def test_legacy_openai_names_cover_the_catalog():
+    """The exact stage asks whether an openai import binds one of these: every v0 member the openai rules
+    look for is one of them."""
+    from migrator.rules.openai_v0 import catalog
+    from migrator.rules.registry import LEGACY_OPENAI_MODULES, LEGACY_OPENAI_NAMES
+
+    members = {*catalog.RESOURCES, *catalog.REMOVED_RESOURCES, *catalog.CONFIG_WITH_EQUIVALENT, *catalog.CONFIG_REMOVED,
+               *catalog.REMOVED_TOP_LEVEL_ERRORS, "error", "Timeout", *catalog.LEGACY_MODULES}
+    assert members <= LEGACY_OPENAI_NAMES
+    assert set(catalog.LEGACY_MODULES) | {"error"} <= LEGACY_OPENAI_MODULES
+
+
+def _installed(package: str) -> list:
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec(package)
+    assert spec is not None and spec.origin is not None
+    return sorted(Path(spec.origin).parent.rglob("*.py"))
+
+
+def test_exact_stage_on_real_packages_drops_only_rules_without_findings():
+    """On the installed openai and transformers packages (current-SDK code, docstrings full of examples),
+    every rule the exact stage drops from a file finds nothing there when run."""
+    from migrator.engine.prefilter import Prefilter
+    from migrator.engine.source import SourceError, read_source
+
+    codes = [c for c in ALL_CODES if not BY_CODE[c].target_only]
+    text_stage = Prefilter([BY_CODE[c] for c in codes], False, exact=False)
+    exact = prefilter_for(tuple(codes))
+    checked = 0
+    for path in _installed("openai") + _installed("transformers"):
+        try:
+            text = read_source(path).text
+        except SourceError:
+            continue
+        dropped = set(text_stage.candidate_rules(text)) - set(exact.candidate_rules(text))
+        if dropped:
+            found = run_rules(str(path), parse_module(text), [BY_CODE[c].load() for c in sorted(dropped)])
+            assert found == [], (path, found)
+            checked += 1
+    assert checked >= 10, "the packages no longer exercise the exact stage"

@@ -13,6 +13,11 @@ A rule marked ``target_only`` (its findings are about the target model) is no ca
 ``--target``; a rule with ``untargeted_tokens`` (it reports less without a target) is filtered by those
 there instead of by ``tokens``.
 
+A file that passes these text checks for a ``requires`` rule is then checked once more, exactly, with
+Python's own parser (:mod:`migrator.engine.code_view`): the code must import a root (not a docstring
+example), an ``legacy_openai`` rule needs an import that binds the v0 API, and the tokens must match
+outside bare string statements.
+
 The import check looks only at the logical lines around occurrences of the root word, so a tree where that
 word is everywhere (the transformers package itself) is still filtered at memory speed. Non-ASCII text is
 also checked after NFKC normalisation, since Python normalises identifiers that way.
@@ -25,7 +30,8 @@ import unicodedata
 from collections.abc import Iterable
 from functools import cache, lru_cache
 
-from migrator.rules.registry import RuleEntry
+from migrator.engine.code_view import CodeView, code_view
+from migrator.rules.registry import LEGACY_OPENAI_MODULES, LEGACY_OPENAI_NAMES, RuleEntry
 
 
 @cache
@@ -60,20 +66,30 @@ def imports_root(text: str, root: str) -> bool:
 class Prefilter:
     """Decides, from text alone, which rules could fire on a file."""
 
-    def __init__(self, entries: Iterable[RuleEntry], target: bool = True) -> None:
-        """``target``: the run has a ``--target`` (the wider token filters of the rules that need one)."""
+    def __init__(self, entries: Iterable[RuleEntry], target: bool = True, exact: bool = True) -> None:
+        """``target``: the run has a ``--target`` (the wider token filters of the rules that need one);
+        ``exact``: confirm the text checks with Python's parser (off: the text stage alone, for tests)."""
         self.entries = tuple(entries)
+        self.exact = exact
         # Token filters may over-match (that keeps them sound), so word boundaries are dropped: a regex
         # that starts with a literal is searched far faster.
         tokens = {e.code: (e.tokens if target or not e.untargeted_tokens else e.untargeted_tokens) for e in self.entries}
         self._tokens = {code: re.compile(t.replace(r"\b", "")) for code, t in tokens.items() if t}
         self._token_needles = {e.code: tuple(e.token_needle.split("|")) for e in self.entries if e.token_needle}
         self._patterns = {e.code: re.compile(e.pattern) for e in self.entries if e.pattern}
+        self._parameter_keys = {
+            e.code: (frozenset(e.parameter_keys.split("|")),
+                     re.compile(r"""(?:\[\s*|\.get\(\s*)['"](?:""" + e.parameter_keys + r""")['"]"""))
+            for e in self.entries if e.parameter_keys
+        }
         self._roots = tuple(sorted({root for e in self.entries for root in e.requires}))
         self._needles = {e.code: tuple(e.needle.split("|")) for e in self.entries if e.pattern and e.needle}
         self._root_needles = {n: r for ns in self._needles.values() for n in ns for r in self._roots if r in n}
         # Every literal a candidate must contain; None when some rule has no such literal.
         needles = set(self._roots) | {n for e in self.entries if e.pattern for n in e.needle.split("|")}
+        needles |= {n for e in self.entries for n in e.parameter_keys.split("|") if e.parameter_keys}
+        # A needle that contains another one ("openai." and "openai") is found whenever it is: one fewer scan.
+        needles = {n for n in needles if not any(m != n and m in n for m in needles)}
         self._byte_needles: tuple[bytes, ...] | None = (
             None if any(e.pattern and not e.needle for e in self.entries) or "" in needles
             else tuple(n.encode("ascii") for n in sorted(needles)))
@@ -88,11 +104,13 @@ class Prefilter:
     def candidate_rules(self, text: str) -> list[str]:
         """Codes of the enabled rules that could find something in ``text``."""
         codes = self._candidates(text)
-        if not codes and not text.isascii():
+        if not codes and not text.isascii() and not unicodedata.is_normalized("NFKC", text):
             codes = self._candidates(unicodedata.normalize("NFKC", text))
         return codes
 
     def _candidates(self, text: str) -> list[str]:
+        view = _LazyView(text, self.exact)
+        code_hits: dict[re.Pattern[str], bool] = {}
         present = {root: root in text for root in self._roots}  # each root searched once
         imported: dict[str, bool] = {}  # root -> an import statement of it may exist
         token_hits: dict[re.Pattern[str], bool] = {}  # several rules share one token regex
@@ -102,6 +120,10 @@ class Prefilter:
         for entry in self.entries:
             pattern = self._patterns.get(entry.code)
             if pattern is not None and self._has_needle(entry.code, text, needle_hits) and pattern.search(text):
+                codes.append(entry.code)
+                continue
+            keys = self._parameter_keys.get(entry.code)
+            if keys is not None and self._reads_parameter_keys(entry.code, keys, text, view, needle_hits):
                 codes.append(entry.code)
                 continue
             # Cheapest checks first: substring, then the line-local import check, then token regexes.
@@ -121,20 +143,63 @@ class Prefilter:
                     token_hits[tokens] = tokens.search(text) is not None
                 if not token_hits[tokens]:
                     continue
+            exact = view.get()
+            if exact is not None and not self._in_code(entry, exact, roots, tokens, code_hits):
+                continue
             codes.append(entry.code)
         return codes
+
+    def _reads_parameter_keys(self, code: str, keys: tuple[frozenset[str], re.Pattern[str]], text: str,
+                              view: _LazyView, hits: dict[str, bool]) -> bool:
+        names, shape = keys
+        if not any(self._has_needle_literal(n, text, hits) for n in names) or not shape.search(text):
+            return False
+        exact = view.get()
+        return exact is None or not exact.parameter_keys.isdisjoint(names)
+
+    @staticmethod
+    def _in_code(entry: RuleEntry, view: CodeView, roots: list[str], tokens: re.Pattern[str] | None,
+                 hits: dict[re.Pattern[str], bool]) -> bool:
+        """The exact check: the code imports a root the rule needs (for a legacy openai rule, one that
+        binds the v0 API) and the rule's tokens occur outside docstrings."""
+        if not any(r in view.roots and (r != "openai" or view.legacy_openai or not entry.legacy_openai) for r in roots):
+            return False
+        if entry.caught_attributes and view.caught_attributes.isdisjoint(entry.caught_attributes.split("|")):
+            return False
+        if entry.string_arguments and view.given_strings.isdisjoint(entry.string_arguments.split("|")):
+            return False
+        if tokens is None or not view.blanked:
+            return True  # the tokens matched the text, which is all code
+        if tokens not in hits:
+            hits[tokens] = tokens.search(view.code) is not None
+        return hits[tokens]
 
     def _has_needle(self, code: str, text: str, hits: dict[str, bool],
                     table: dict[str, tuple[str, ...]] | None = None) -> bool:
         needles = (self._needles if table is None else table).get(code)
         if needles is None:
             return True
-        for needle in needles:
-            if needle not in hits:
-                hits[needle] = needle in text
-            if hits[needle]:
-                return True
-        return False
+        return any(self._has_needle_literal(needle, text, hits) for needle in needles)
+
+    @staticmethod
+    def _has_needle_literal(needle: str, text: str, hits: dict[str, bool]) -> bool:
+        if needle not in hits:
+            hits[needle] = needle in text
+        return hits[needle]
+
+
+class _LazyView:
+    """The exact view of one text, made on first use (most texts never need it)."""
+
+    def __init__(self, text: str, enabled: bool) -> None:
+        self.text = text
+        self.done = not enabled
+        self.view: CodeView | None = None
+
+    def get(self) -> CodeView | None:
+        if not self.done:
+            self.view, self.done = code_view(self.text, LEGACY_OPENAI_NAMES, LEGACY_OPENAI_MODULES), True
+        return self.view
 
 
 def finds_only_with_target(entry: RuleEntry) -> bool:

@@ -169,6 +169,8 @@ def _run(path: str, text: str, codes: list[str]):  # type: ignore[no-untyped-def
 
 
 CHUNK_FILES = 32  # files per task once the pool runs: triage and analysis of a chunk stay in one worker
+# From this many files on, the workers pre-filter too: forking costs less than pre-filtering on one core.
+EAGER_POOL_FILES = 256
 
 _WORKER_CACHE: ResultCache | None = None  # set once per scan worker (inherited, not pickled, when forked)
 
@@ -205,10 +207,10 @@ def analyse_paths(
 ) -> Iterator[FileResult]:
     """Analyse ``paths`` and yield results in the order of ``paths``.
 
-    Each file is read once. Reading and pre-filtering start here, in the parent, so a tree without legacy
-    code never forks or imports libcst. With several workers, the first file that needs parsing starts
-    the pool: it and every file after it go to the workers in chunks, each read, pre-filtered and analysed
-    by one worker, so the pre-filtering of the rest of the tree runs in parallel with the parsing.
+    Each file is read once. With several workers, a run of many files goes to them in chunks from the
+    start, each read, pre-filtered and analysed by one worker (they import libcst only if they parse).
+    A smaller run is read and pre-filtered here, in the parent, so it never forks unless it must: the
+    first file that needs parsing starts the pool, and it and every file after it go to the workers.
     ``codes_for(path)``, when given, narrows the rules per file (per-file-ignores); ``cache`` answers for
     files analysed before with the same content and rules, and learns the rest.
     """
@@ -219,7 +221,8 @@ def analyse_paths(
     pool = WorkerPool(jobs, initializer=_init_scan_worker, initargs=(cache,))
     try:
         index = 0
-        while index < len(per_file):  # in the parent until a file needs parsing
+        eager = use_pool and len(per_file) >= EAGER_POOL_FILES
+        while index < len(per_file) and not eager:  # in the parent until a file needs parsing
             path, file_codes = per_file[index]
             triage = _triage(path, file_codes, cache)
             if triage.candidates and use_pool:

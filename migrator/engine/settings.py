@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from migrator.engine.config import Config, ConfigError, resolve_config
@@ -50,6 +51,10 @@ class Settings:
     def codes(self) -> list[str]:
         return [entry.code for entry in self.rules]
 
+    @cached_property
+    def _all_codes(self) -> tuple[str, ...]:
+        return tuple(self.codes)
+
     @classmethod
     def load(cls, paths: Sequence[str], config_path: str | None = None, select: Sequence[str] = (),
              extend_select: Sequence[str] = (), ignore: Sequence[str] = (), exclude: Sequence[str] = (),
@@ -80,6 +85,8 @@ class Settings:
     def codes_for(self, path: str) -> tuple[str, ...]:
         """The enabled codes minus those ``per-file-ignores`` switches off for ``path``."""
         ignored = self.config.ignored_for(path)
+        if not ignored:
+            return self._all_codes
         return tuple(c for c in self.codes if not any(c.startswith(i) for i in ignored))
 
     def fix_options(self) -> FixOptions:

@@ -29,6 +29,14 @@ _OAI_CONFIG = (
 _OAI_ERRORS = r"error|InvalidRequestError|ServiceUnavailableError|TryAgain|PermissionError|Timeout"
 # `openai.ChatCompletion.create(...)` in a module that gets `openai` from a project module (`from .common import
 # openai`, `from helpers import *`): no import line of openai to see, so the call text alone makes it a candidate.
+# Members of the v0 openai module that the legacy-usage rules look for (``openai.<name>``), and its
+# submodules that only v0 had: an import of openai that binds none of them (``from openai import OpenAI``,
+# ``from openai.types import Completion``, ``import openai.types as t``) gives those rules nothing to find.
+# A test keeps them in step with the rules' catalog.
+LEGACY_OPENAI_MODULES = frozenset({"error", "embeddings_utils", "openai_object", "api_resources", "datalib", "wandb_logger"})
+LEGACY_OPENAI_NAMES = frozenset(
+    {*_OAI_RESOURCES.split("|"), *_OAI_CONFIG.split("|"), *_OAI_ERRORS.split("|"), *LEGACY_OPENAI_MODULES, "OpenAIObject"}
+)
 _REEXPORTED_CALL = rf"openai\.(?:{_OAI_RESOURCES})\b"  # a literal first: the regex engine scans for it
 _GPT2 = r"gpt2|GPT2"
 _KEY = r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}"
@@ -78,6 +86,21 @@ class RuleEntry:
     target_only: bool = False
     # ``tokens`` of a run without --target, where the rule reports less (OAI701: retired ids only).
     untargeted_tokens: str = ""
+    # Finds only what an import of openai binds of the v0 API (``LEGACY_OPENAI_NAMES``): a module whose
+    # openai imports are all of the current SDK has nothing for it (the ``requires`` path; a ``pattern``
+    # still makes the file a candidate).
+    legacy_openai: bool = False
+    # Attribute names (``a|b``) that count only when read on a name an ``except ... as NAME`` clause or an
+    # ``isinstance(NAME, ...)`` test binds (OAI303's exception attributes): checked on the code exactly.
+    caught_attributes: str = ""
+    # Names (``a|b``) that count only when the code gives them a non-empty string literal: a keyword argument
+    # ``name="..."`` or an assignment ``x.name = "..."`` (SEC001's ``api_key``; a ``pattern`` still
+    # makes the file a candidate).
+    string_arguments: str = ""
+    # String keys (``a|b``) that make a file a candidate without any import when code reads a function
+    # parameter with them (``resp["choices"]``: OAI501's values of unknown origin). The text stage looks
+    # for ``["key"]`` or ``.get("key")``; the exact one for a subscript of a parameter.
+    parameter_keys: str = ""
 
     @property
     def family(self) -> str:
@@ -98,54 +121,54 @@ RULES: tuple[RuleEntry, ...] = (
     RuleEntry(
         code="OAI101", name="legacy-resource-call", fix=SAFE,
         target=f"{_O}.resource_call:LegacyResourceCall",
-        requires=("openai",), tokens=rf"\b(?:{_OAI_RESOURCES})\b", pattern=_REEXPORTED_CALL, needle="openai.",
+        requires=("openai",), legacy_openai=True, tokens=rf"\b(?:{_OAI_RESOURCES})\b", pattern=_REEXPORTED_CALL, needle="openai.",
     ),
     RuleEntry(
         code="OAI102", name="removed-api", fix=REPORT,
         target=f"{_O}.removed_api:RemovedApi",
-        requires=("openai",), tokens=rf"\b(?:{_OAI_RESOURCES})\b",
+        requires=("openai",), legacy_openai=True, tokens=rf"\b(?:{_OAI_RESOURCES})\b",
     ),
     RuleEntry(
         code="OAI103", name="legacy-resource-as-value", fix=SAFE,
         target=f"{_O}.resource_value:LegacyResourceValue",
-        requires=("openai",), tokens=rf"\b(?:{_OAI_RESOURCES})\b",
+        requires=("openai",), legacy_openai=True, tokens=rf"\b(?:{_OAI_RESOURCES})\b",
     ),
     RuleEntry(
         code="OAI104", name="legacy-module", fix=REPORT,
         target=f"{_O}.legacy_module:LegacyModule",
-        requires=("openai",),
+        requires=("openai",), legacy_openai=True,
         tokens=r"\b(?:embeddings_utils|openai_object|api_resources|datalib|wandb_logger)\b",
     ),
     RuleEntry(
         code="OAI105", name="embeddings-utils-helper", fix=SAFE,
         target=f"{_O}.embeddings_utils:EmbeddingsUtilsHelper",
-        requires=("openai",), tokens=r"\bembeddings_utils\b",
+        requires=("openai",), legacy_openai=True, tokens=r"\bembeddings_utils\b",
     ),
     RuleEntry(
         code="OAI106", name="openai-object", fix=SAFE,
         target=f"{_O}.openai_object:LegacyOpenAIObject",
-        requires=("openai",), tokens=r"\bopenai_object\b",
+        requires=("openai",), legacy_openai=True, tokens=r"\bopenai_object\b",
     ),
     RuleEntry(
         code="OAI201", name="legacy-config-global", fix=SAFE,
         target=f"{_O}.config_global:LegacyConfigGlobal",
-        requires=("openai",), tokens=r"\b(?:api_key|api_base|api_type|api_version|organization)\b",
+        requires=("openai",), legacy_openai=True, tokens=r"\b(?:api_key|api_base|api_type|api_version|organization)\b",
     ),
     RuleEntry(
         code="OAI202", name="removed-config-global", fix=SAFE,
         target=f"{_O}.removed_config:RemovedConfigGlobal",
-        requires=("openai",), tokens=rf"\b(?:{_OAI_CONFIG})\b",
+        requires=("openai",), legacy_openai=True, tokens=rf"\b(?:{_OAI_CONFIG})\b",
     ),
     RuleEntry(
         code="OAI301", name="legacy-exception", fix=SAFE,
         target=f"{_O}.exception_ref:LegacyException",
-        requires=("openai",), tokens=rf"\b(?:{_OAI_ERRORS})\b", pattern=r"openai\.error\.",
+        requires=("openai",), legacy_openai=True, tokens=rf"\b(?:{_OAI_ERRORS})\b", pattern=r"openai\.error\.",
         needle="openai.error.",
     ),
     RuleEntry(
         code="OAI302", name="legacy-exception-import", fix=SAFE,
         target=f"{_O}.exception_import:LegacyExceptionImport",
-        requires=("openai",), tokens=r"\berror\b",
+        requires=("openai",), legacy_openai=True, tokens=r"\berror\b",
     ),
     RuleEntry(
         code="OAI303", name="legacy-exception-attribute", fix=SAFE,
@@ -153,25 +176,26 @@ RULES: tuple[RuleEntry, ...] = (
         requires=("openai",), tokens=r"\b(?:http_status|user_message|json_body|http_body|headers)\b",
         pattern=r"\.(?:http_status|user_message|json_body|http_body)\b",
         needle="http_status|user_message|json_body|http_body",
+        caught_attributes="http_status|user_message|json_body|http_body|headers",
     ),
     RuleEntry(
         code="OAI401", name="legacy-call-argument", fix=SAFE,
         target=f"{_O}.call_argument:LegacyCallArgument",
-        requires=("openai",), tokens=rf"\b(?:{_OAI_RESOURCES})\b", pattern=_REEXPORTED_CALL, needle="openai.",
+        requires=("openai",), legacy_openai=True, tokens=rf"\b(?:{_OAI_RESOURCES})\b", pattern=_REEXPORTED_CALL, needle="openai.",
     ),
-    # A module that only receives responses from another one (no openai import) reads them like
-    # this (`resp["choices"]`); the needle keeps the pre-filter at memory speed on other trees.
-    # A module reaching openai through a project module (`from helpers import *`) calls it like this.
+    # A module that only receives responses from another one (no openai import) reads them like this
+    # (`resp["choices"]`, `parameter_keys`); one reaching openai through a project module (`from helpers
+    # import *`) calls it like this (the pattern).
     RuleEntry(
         code="OAI501", name="legacy-response-access", fix=SAFE,
         target=f"{_O}.response_access:LegacyResponseAccess",
-        requires=("openai",), tokens=rf"\b(?:{_OAI_RESOURCES})\b",
-        pattern=r"""(?:\[\s*|\.get\(\s*)['"]choices['"]|""" + _REEXPORTED_CALL, needle="choices|openai.",
+        requires=("openai",), legacy_openai=True, tokens=rf"\b(?:{_OAI_RESOURCES})\b",
+        pattern=_REEXPORTED_CALL, needle="openai.", parameter_keys="choices",
     ),
     RuleEntry(
         code="OAI601", name="legacy-mock-target", fix=SAFE,
         target=f"{_O}.mock_target:LegacyMockTarget",
-        requires=("openai",), tokens=rf"\b(?:{_OAI_RESOURCES}|{_OAI_ERRORS}|{_OAI_CONFIG})\b",
+        requires=("openai",), legacy_openai=True, tokens=rf"\b(?:{_OAI_RESOURCES}|{_OAI_ERRORS}|{_OAI_CONFIG})\b",
         pattern=r"""['"]openai\.(?:""" + _OAI_RESOURCES + "|error|" + _OAI_CONFIG + r")\b", needle="openai.",
     ),
     RuleEntry(
@@ -261,6 +285,7 @@ RULES: tuple[RuleEntry, ...] = (
         code="SEC001", name="hardcoded-api-key", fix=REPORT,
         target=f"{_S}.hardcoded_key:HardcodedApiKey",
         requires=("openai",), tokens=r"\bapi_key\b", pattern=_KEY, needle="sk-",
+        string_arguments="api_key",
     ),
 )
 
