@@ -6,6 +6,11 @@ One JSON file per tool fingerprint and option set holds every entry; it is loade
 per run, atomically, merged with what other runs wrote meanwhile, so concurrent runs never corrupt it
 (at worst one run's new entries are lost, which only costs a re-analysis). A cache that cannot be read
 counts as empty; one that cannot be written is skipped silently. ``--no-cache`` turns it off.
+
+Like git's index, the cache also remembers each file's size, modification time and inode next to the
+digest of its content, so an unchanged file is answered without being read. A file modified less than
+:data:`RACY_SECONDS` before it was recorded is never remembered that way (a later change within the same
+timestamp tick could go unseen): it is read and hashed every time.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from functools import lru_cache
 from migrator.engine.results import FileResult, Finding, FixSafety
 
 CACHE_DIR = ".migrate_cache"
+FORMAT = 2  # of the cache file; another format is another file
+RACY_SECONDS = 2.0
 GITIGNORE = "# Created by migrate automatically.\n*\n"
 
 
@@ -36,6 +43,12 @@ def tool_fingerprint() -> str:
                 st = os.stat(os.path.join(folder, name))
                 digest.update(f"{folder}/{name}:{st.st_size}:{st.st_mtime_ns}".encode())
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=64)
+def _codes_key(codes: tuple[str, ...]) -> str:
+    """A short stand-in for a set of rule codes (runs with per-file-ignores have a few)."""
+    return hashlib.blake2b(",".join(codes).encode(), digest_size=6).hexdigest()
 
 
 def _encode(result: FileResult) -> list:  # type: ignore[type-arg]
@@ -59,22 +72,60 @@ class ResultCache:
 
     def __init__(self, root: str, options: str = "") -> None:
         self.directory = os.path.join(root, CACHE_DIR)
-        key = hashlib.blake2b(f"{tool_fingerprint()}|{options}".encode(), digest_size=8).hexdigest()
+        self._cwd = os.getcwd()
+        key = hashlib.blake2b(f"{FORMAT}|{tool_fingerprint()}|{options}".encode(), digest_size=8).hexdigest()
         self.file = os.path.join(self.directory, f"scan-{key}.json")
-        self.entries: dict[str, list] = self._load()  # type: ignore[type-arg]
+        self.entries, self.files = self._load()
         self.added: dict[str, list] = {}  # type: ignore[type-arg]
+        self.added_files: dict[str, list] = {}  # type: ignore[type-arg]
 
-    def _load(self) -> dict[str, list]:  # type: ignore[type-arg]
+    def _load(self) -> tuple[dict[str, list], dict[str, list]]:  # type: ignore[type-arg]
         try:
             with open(self.file, encoding="utf-8") as fh:
                 data = json.load(fh)
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
+            entries, files = data["entries"], data["files"]
+            if isinstance(entries, dict) and isinstance(files, dict):
+                return entries, files
+        except (OSError, ValueError, TypeError, KeyError):
+            pass
+        return {}, {}
+
+    def _absolute(self, path: str) -> str:
+        # Discovery gives normalised paths: joining is enough (and far cheaper than abspath per file).
+        return path if os.path.isabs(path) else os.path.join(self._cwd, path)
+
+    @staticmethod
+    def _stamp(st: os.stat_result) -> list[int]:
+        return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+    def known_digest(self, path: str, st: os.stat_result) -> str | None:
+        """The content digest recorded for ``path`` when its size, mtime and inode are still ``st``'s."""
+        known = self.files.get(self._absolute(path))
+        if isinstance(known, list) and len(known) == 4 and known[:3] == self._stamp(st):
+            return known[3] if isinstance(known[3], str) else None
+        return None
+
+    def remember(self, path: str, st: os.stat_result, digest: str, now: float) -> None:
+        """Record ``path``'s stat next to its digest, unless it changed too recently to be trusted."""
+        if now - st.st_mtime_ns / 1e9 < RACY_SECONDS:
+            return
+        record = [*self._stamp(st), digest]
+        absolute = self._absolute(path)
+        if self.files.get(absolute) != record:
+            self.files[absolute] = self.added_files[absolute] = record
+
+    def answer(self, path: str, codes: Sequence[str]) -> FileResult | None:
+        """The cached result of an unchanged file, from its stat alone (no read), or None."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        digest = self.known_digest(path, st)
+        return self.get(path, digest, codes) if digest is not None else None
 
     @staticmethod
     def key(digest: str, codes: Sequence[str]) -> str:
-        return f"{digest}:{','.join(codes)}"
+        return f"{digest}:{_codes_key(tuple(codes))}"
 
     def get(self, path: str, digest: str, codes: Sequence[str]) -> FileResult | None:
         entry = self.entries.get(self.key(digest, codes))
@@ -94,7 +145,7 @@ class ResultCache:
 
     def save(self) -> None:
         """Merge this run's entries into the cache file (atomically)."""
-        if not self.added:
+        if not self.added and not self.added_files:
             return
         from migrator.engine.writer import write_new
 
@@ -103,8 +154,10 @@ class ResultCache:
             ignore = os.path.join(self.directory, ".gitignore")
             if not os.path.exists(ignore):
                 write_new(ignore, GITIGNORE.encode())
-            merged = self._load()
-            merged.update(self.added)
-            write_new(self.file, json.dumps(merged, separators=(",", ":")).encode("utf-8"))
+            entries, files = self._load()
+            entries.update(self.added)
+            files.update(self.added_files)
+            data = {"format": FORMAT, "entries": entries, "files": files}
+            write_new(self.file, json.dumps(data, separators=(",", ":")).encode("utf-8"))
         except OSError:
             pass

@@ -64,9 +64,9 @@ class _Excluder:
                     out.append(rel)
         return out
 
-    def walked(self, path: str, root: str) -> bool:
-        """For an entry met while walking ``root``: its parents were already checked."""
-        name = os.path.basename(path)
+    def walked(self, path: str, root: str, name: str | None = None) -> bool:
+        """For an entry met while walking ``root`` (``name``: its base name): its parents were already checked."""
+        name = name if name is not None else os.path.basename(path)
         if name in self.plain_names or any(r.match(name) for r in self.name_regexes):
             return True
         return bool(self.path_regexes) and any(
@@ -105,8 +105,10 @@ def discover(paths: list[str] | tuple[str, ...], options: DiscoveryOptions | Non
     result = Discovery()
     seen: set[str] = set()
 
-    def add(path: str) -> None:
-        shown = _display(path, cwd)
+    cwd_prefix = cwd.rstrip(os.sep) + os.sep
+
+    def add(path: str, absolute: bool = False) -> None:
+        shown = path.removeprefix(cwd_prefix) if absolute else _display(path, cwd)
         if shown not in seen:
             seen.add(shown)
             result.files.append(shown)
@@ -173,6 +175,7 @@ def _walk(top: str, options: DiscoveryOptions, excluded: _Excluder, add, result:
                 rules = rules + [own]
         stack[absolute] = rules
 
+        prefix, absolute_prefix = dirpath.rstrip(os.sep) + os.sep, absolute.rstrip(os.sep) + os.sep
         keep = []
         for name in sorted(dirnames):
             child = os.path.join(dirpath, name)
@@ -185,9 +188,9 @@ def _walk(top: str, options: DiscoveryOptions, excluded: _Excluder, add, result:
         for name in sorted(filenames):
             if not name.endswith(PYTHON_SUFFIXES):
                 continue
-            child = os.path.join(dirpath, name)
-            if excluded.walked(child, top):
+            if excluded.walked(prefix + name, top, name):
                 continue
-            if rules and is_ignored(os.path.join(absolute, name), False, rules):
+            full = absolute_prefix + name
+            if rules and is_ignored(full, False, rules):
                 continue
-            add(child)
+            add(full, absolute=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from migrator.engine.globs import translate
 
@@ -27,12 +28,21 @@ class IgnoreFile:
     base: str
     rules: tuple[IgnoreRule, ...]
 
+    @cached_property
+    def _any(self) -> re.Pattern[str] | None:
+        """One regex that matches where some rule does: most paths need nothing more."""
+        if not self.rules:
+            return None
+        return re.compile("|".join(f"(?:{rule.regex.pattern})" for rule in self.rules))
+
     def match(self, path: str, is_dir: bool) -> bool | None:
         """True (ignored), False (re-included by ``!``) or None (no rule speaks) for an absolute path."""
         prefix = self.base.rstrip(os.sep) + os.sep
         if not path.startswith(prefix):
             return None
         rel = path[len(prefix):].replace(os.sep, "/")
+        if self._any is None or not self._any.match(rel):
+            return None
         verdict = None
         for rule in self.rules:
             if rule.dir_only and not is_dir:

@@ -12,7 +12,6 @@ due on its own to find out whether it is the culprit, and reports that file inst
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
@@ -20,10 +19,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from multiprocessing.context import BaseContext
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:  # imported when a pool starts: a run the cache answers never needs them
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from multiprocessing.context import BaseContext
 
 T = TypeVar("T")
 
@@ -37,6 +37,8 @@ def default_jobs() -> int:
 
 
 def pool_context() -> BaseContext | None:
+    import multiprocessing
+
     # fork starts workers in milliseconds and shares the already-imported modules; elsewhere use the default.
     if "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
@@ -93,6 +95,8 @@ class WorkerPool:
         self._outstanding: list[Slot[Any]] = []
 
     def _new_executor(self, workers: int) -> ProcessPoolExecutor:
+        from concurrent.futures import ProcessPoolExecutor
+
         return ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(), initializer=self.initializer,
                                    initargs=(*self.initargs, self.parent))
 
@@ -106,6 +110,8 @@ class WorkerPool:
 
     def result(self, slot: Slot[T], on_crash: Callable[[str], T]) -> T:
         """The slot's result; if a worker died, ``on_crash(reason)`` for the file that killed it."""
+        from concurrent.futures.process import BrokenProcessPool
+
         try:
             assert slot.future is not None
             value = slot.future.result()
@@ -115,6 +121,8 @@ class WorkerPool:
         return value
 
     def _recover(self, slot: Slot[T], on_crash: Callable[[str], T]) -> T:
+        from concurrent.futures.process import BrokenProcessPool
+
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         alone = self._new_executor(1)  # run the due file alone: did it kill the worker?

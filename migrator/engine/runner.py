@@ -7,7 +7,8 @@ imported only by a process that actually has a file to parse.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -40,12 +41,16 @@ class _Triage:
     text: str = ""  # the decoded source (notebooks: the JSON)
     notebook: bool = False
     digest: str = ""  # of the bytes read, when a cache wants it
+    stamp: os.stat_result | None = None  # the file's stat when it was opened, for the cache
 
 
 def _triage(path: str, codes: tuple[str, ...], cache: ResultCache | None = None) -> _Triage:
     """Read once and pre-filter: the cheap part. A cached result ends it early."""
+    stamp = None
     try:
         with open(path, "rb") as fh:
+            if cache is not None:
+                stamp = os.fstat(fh.fileno())  # before the read: a change during it shows next time
             data = fh.read()
     except IsADirectoryError:
         return _Triage(FileResult(path=path, error="is a directory", cacheable=False))
@@ -55,7 +60,13 @@ def _triage(path: str, codes: tuple[str, ...], cache: ResultCache | None = None)
     if cache is not None:
         hit = cache.get(path, digest, codes)
         if hit is not None:
-            return _Triage(hit)
+            return _Triage(hit, digest=digest, stamp=stamp)
+    triage = _triage_data(path, data, codes, digest)
+    triage.stamp = stamp
+    return triage
+
+
+def _triage_data(path: str, data: bytes, codes: tuple[str, ...], digest: str) -> _Triage:
     prefilter = prefilter_for(codes)
     if path.endswith(".ipynb"):
         from migrator.engine.notebook import Notebook
@@ -168,6 +179,9 @@ def _run(path: str, text: str, codes: list[str]):  # type: ignore[no-untyped-def
         raise SourceError(f"internal error while analysing: {type(exc).__name__}: {exc}") from None
 
 
+# A file's result, the digest of the bytes read and their stat (for the cache; "" and None without one).
+_Outcome = tuple[FileResult, str, "os.stat_result | None"]
+
 CHUNK_FILES = 32  # files per task once the pool runs: triage and analysis of a chunk stay in one worker
 # From this many files on, the workers pre-filter too: forking costs less than pre-filtering on one core.
 EAGER_POOL_FILES = 256
@@ -182,21 +196,22 @@ def _init_scan_worker(cache: ResultCache | None, parent: int) -> None:
 
 
 def _analyse_one(path: str, codes: tuple[str, ...], cache: ResultCache | None,
-                 timeout: float | None) -> tuple[FileResult, str]:
+                 timeout: float | None) -> _Outcome:
     triage = _triage(path, codes, cache)
     if not triage.candidates:
-        return triage.result, triage.digest
-    return _parse_candidate(path, triage.candidates, triage.text, triage.notebook, timeout), triage.digest
+        return triage.result, triage.digest, triage.stamp
+    return (_parse_candidate(path, triage.candidates, triage.text, triage.notebook, timeout), triage.digest,
+            triage.stamp)
 
 
-def _analyse_chunk(items: list[tuple[str, tuple[str, ...]]], timeout: float | None) -> list[tuple[FileResult, str]]:
+def _analyse_chunk(items: list[tuple[str, tuple[str, ...]]], timeout: float | None) -> list[_Outcome]:
     """Worker side: read, pre-filter and analyse a run of files (the cache answers what it knows)."""
     return [_analyse_one(path, codes, _WORKER_CACHE, timeout) for path, codes in items]
 
 
-def _crash_reporter(path: str) -> Callable[[str], list[tuple[FileResult, str]]]:
-    def report(reason: str) -> list[tuple[FileResult, str]]:
-        return [(FileResult(path=path, error=reason, parsed=True, cacheable=False), "")]
+def _crash_reporter(path: str) -> Callable[[str], list[_Outcome]]:
+    def report(reason: str) -> list[_Outcome]:
+        return [(FileResult(path=path, error=reason, parsed=True, cacheable=False), "", None)]
     return report
 
 
@@ -212,12 +227,31 @@ def analyse_paths(
     A smaller run is read and pre-filtered here, in the parent, so it never forks unless it must: the
     first file that needs parsing starts the pool, and it and every file after it go to the workers.
     ``codes_for(path)``, when given, narrows the rules per file (per-file-ignores); ``cache`` answers for
-    files analysed before with the same content and rules, and learns the rest.
+    files analysed before with the same content and rules (an unchanged stat spares even the read), and
+    learns the rest.
     """
     codes = tuple(codes)
-    jobs = jobs or default_jobs()
-    use_pool = jobs > 1 and len(paths) > 1
     per_file = [(path, tuple(codes_for(path)) if codes_for else codes) for path in paths]
+    answered: dict[int, FileResult] = {}  # unchanged files the cache knows, by their stat alone
+    if cache is not None:
+        for index, (path, file_codes) in enumerate(per_file):
+            hit = cache.answer(path, file_codes)
+            if hit is not None:
+                answered[index] = hit
+    pending = [item for index, item in enumerate(per_file) if index not in answered]
+    analysed = _analyse_pending(pending, jobs or default_jobs(), cache, timeout)
+    try:
+        for index in range(len(per_file)):
+            yield answered[index] if index in answered else next(analysed)
+    finally:
+        analysed.close()
+        if cache is not None:
+            cache.save()
+
+
+def _analyse_pending(per_file: list[tuple[str, tuple[str, ...]]], jobs: int, cache: ResultCache | None,
+                     timeout: float | None) -> Generator[FileResult, None, None]:
+    use_pool = jobs > 1 and len(per_file) > 1
     pool = WorkerPool(jobs, initializer=_init_scan_worker, initargs=(cache,))
     try:
         index = 0
@@ -231,29 +265,30 @@ def analyse_paths(
             if triage.candidates:
                 result = _parse_candidate(path, triage.candidates, triage.text, triage.notebook, timeout)
             index += 1
-            yield _learned(cache, triage.digest, file_codes, result)
+            yield _learned(cache, triage.digest, triage.stamp, path, file_codes, result)
         chunks = [per_file[i:i + CHUNK_FILES] for i in range(index, len(per_file), CHUNK_FILES)]
         slots = [(chunk, pool.submit(_analyse_chunk, chunk, timeout)) for chunk in chunks]
-        nothing: list[tuple[FileResult, str]] = []
+        nothing: list[_Outcome] = []
         for chunk, slot in slots:
             results = pool.result(slot, lambda reason: nothing)
             if len(results) != len(chunk):  # a worker died on this chunk: find the file, one at a time
                 results = []
                 for item in chunk:
                     alone = pool.submit(_analyse_chunk, [item], timeout)
-                    found: list[tuple[FileResult, str]] = pool.result(alone, _crash_reporter(item[0]))
+                    found: list[_Outcome] = pool.result(alone, _crash_reporter(item[0]))
                     results.extend(found)
-            for (path, file_codes), (result, digest) in zip(chunk, results):
-                yield _learned(cache, digest, file_codes, result)
+            for (path, file_codes), (result, digest, stamp) in zip(chunk, results):
+                yield _learned(cache, digest, stamp, path, file_codes, result)
     finally:
         pool.close()
-        if cache is not None:
-            cache.save()
 
 
-def _learned(cache: ResultCache | None, digest: str, codes: tuple[str, ...], result: FileResult) -> FileResult:
+def _learned(cache: ResultCache | None, digest: str, stamp: os.stat_result | None, path: str,
+             codes: tuple[str, ...], result: FileResult) -> FileResult:
     if cache is not None and digest:
         cache.put(digest, codes, result)
+        if stamp is not None and result.cacheable:
+            cache.remember(path, stamp, digest, time.time())
     return result
 
 
