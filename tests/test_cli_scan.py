@@ -173,6 +173,19 @@ def test_latin1_cookie_is_honoured(tmp_path, run_cli):
     assert proc.returncode == 1 and "latin.py:5:1: OAI101" in proc.stdout
 
 
+def test_prefilter_reads_identifiers_as_python_normalises_them(tmp_path, run_cli):
+    """``ｏｐｅｎａｉ`` (full-width) is ``openai`` to Python (NFKC): the pre-filter's needles, absent from
+    the bytes, must not rule the file out; a non-ASCII file NFKC leaves alone is ruled out by them."""
+    write(tmp_path, "wide.py", "import \uff4f\uff50\uff45\uff4e\uff41\uff49\n"
+          "r = \uff4f\uff50\uff45\uff4e\uff41\uff49.ChatCompletion.create(model='gpt-4', messages=[])\n")
+    write(tmp_path, "accents.py", "caf\u00e9 = 'cr\u00e8me'\n")
+    proc = run_cli("scan", ".", "--output-format", "json")
+    data = json.loads(proc.stdout)
+    assert data["summary"]["files_scanned"] == 2 and data["summary"]["files_parsed"] == 1
+    proc = run_cli("scan", "wide.py", "--output-format", "json")
+    assert json.loads(proc.stdout)["summary"]["files_parsed"] == 1
+
+
 def test_unreadable_and_dangling(tmp_path, run_cli):
     write(tmp_path, "legacy.py", LEGACY)
     os.symlink(tmp_path / "missing.py", tmp_path / "dangling.py")

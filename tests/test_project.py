@@ -155,6 +155,26 @@ def test_bad_files_are_left_out_not_raised(tmp_path):
     assert any("broken.py" in note for note in view.unseen)
 
 
+def test_an_openai_package_in_the_run_is_the_sdk_not_project_code(tmp_path, monkeypatch):
+    """A run over a tree holding the openai package itself (vendored, or site-packages): its modules are
+    never summarised nor followed, whatever they contain; the program's own modules are."""
+    from migrator.rules.openai_v0 import program
+
+    seen = []
+    original = program.summarise
+    monkeypatch.setattr(program, "summarise", lambda path, *a, **k: seen.append(path) or original(path, *a, **k))
+    view = build_project(write(tmp_path, {
+        "openai/__init__.py": "from .lib import runtime\nfrom .helpers import *\n",
+        "openai/lib/__init__.py": "",
+        "openai/lib/runtime.py": "import openai as _sdk\n_sdk.api_type = 'openai'\n",
+        "openai/helpers.py": "def first(items):\n    return items['choices'][0]\n",
+        "app.py": "import openai\nfrom openai.helpers import first\nopenai.api_key = 'k'\n"
+                  "r = openai.ChatCompletion.create(model='m', messages=[])\nprint(first(r))\n",
+    }), ALL)
+    assert {p.rsplit("/", 1)[-1] for p in seen} == {"app.py"}
+    assert [s.module for s in view.config_sites()] == ["app"]
+
+
 # -- client plans (migrator.rules.openai_v0.planning) ------------------------------------------------
 
 from migrator.rules.openai_v0.planning import CLIENT, MODULE, decide, plan_lines

@@ -98,18 +98,27 @@ def _candidates(codes: tuple[str, ...], forced: tuple[str, ...], text: str, targ
     return found
 
 
-def _verified(text: str):  # type: ignore[no-untyped-def]
-    """The module of a rewrite, which both parsers must accept (it is the next pass's tree)."""
-    import libcst as cst
-
+def _verify(text: str) -> None:
+    """A rewrite must parse with CPython's own parser before it is kept."""
     try:
         ast.parse(text)
-        return cst.parse_module(text)
     except (SyntaxError, RecursionError, MemoryError) as exc:
         if isinstance(exc, SyntaxError) and "too many nested" not in str(exc.msg):
             raise SourceError(f"internal error: a rewrite did not parse ({type(exc).__name__}); file left unchanged") from None
         raise SourceError("too deeply nested for Python's own parser; file left unchanged") from None
-    except Exception as exc:  # noqa: BLE001 - never write what does not parse
+    except ValueError as exc:
+        raise SourceError(f"internal error: a rewrite did not parse ({type(exc).__name__}); file left unchanged") from None
+
+
+def _parse_rewrite(text: str):  # type: ignore[no-untyped-def]
+    """The libcst tree of a verified rewrite, for the next pass (made only when a rule can still fire)."""
+    import libcst as cst
+
+    try:
+        return cst.parse_module(text)
+    except RecursionError:
+        raise SourceError("too deeply nested to rewrite; file left unchanged") from None
+    except Exception as exc:  # noqa: BLE001 - never write what libcst cannot read back
         raise SourceError(f"internal error: a rewrite did not parse ({type(exc).__name__}); file left unchanged") from None
 
 
@@ -126,8 +135,9 @@ def _remaining(path: str, findings: list[Finding], suppressions: dict[int, froze
 
 def _fix_loop(path: str, text: str, codes: Sequence[str], options: FixOptions) -> tuple[str, list[Finding], FileResult]:
     """Fix ``text`` until it stops changing. Returns the text, the findings fixed, and what the last
-    analysis (of the final text) found: every pass parses and analyses once, and the tree a rewrite is
-    verified with is the next pass's tree."""
+    analysis (of the final text) found. Every pass parses and analyses once; a rewrite is verified with
+    CPython's parser at once, and parsed with libcst only if the next pass has a rule that could fire
+    (the pre-filter says so): a file the first pass migrated completely costs one analysis."""
     from migrator.engine.analysis import analyse
     from migrator.engine.fix_apply import apply_fixes
 
@@ -141,7 +151,7 @@ def _fix_loop(path: str, text: str, codes: Sequence[str], options: FixOptions) -
         if not candidates:
             return current, sorted(fixed), FileResult(path=path)
         if module is None:
-            module = parse_module(current)
+            module = parse_module(current) if current is text else _parse_rewrite(current)
         ctx = analyse(path, module, [BY_CODE[c].load() for c in candidates], run_options)
         suppressions = parse_suppressions(current)
         plans, applied = [], []
@@ -157,7 +167,8 @@ def _fix_loop(path: str, text: str, codes: Sequence[str], options: FixOptions) -
         new_text = apply_fixes(module, plans).code if plans else current
         if new_text == current:
             return current, sorted(fixed), _remaining(path, ctx.findings, suppressions)
-        module = _verified(new_text)
+        _verify(new_text)
+        module = None
         fixed.extend(applied)
         current = new_text
     raise SourceError(f"rewrites did not settle after {MAX_PASSES} passes; file left unchanged")

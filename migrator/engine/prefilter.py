@@ -93,6 +93,7 @@ class Prefilter:
         self._byte_needles: tuple[bytes, ...] | None = (
             None if any(e.pattern and not e.needle for e in self.entries) or "" in needles
             else tuple(n.encode("ascii") for n in sorted(needles)))
+        self._text_needles = tuple(sorted(needles))
 
     def rules_out_bytes(self, data: bytes) -> bool:
         """True when no rule can fire on the ASCII text ``data``: none of the literals every candidate
@@ -100,6 +101,14 @@ class Prefilter:
         if self._byte_needles is None:
             return False
         return not any(needle in data for needle in self._byte_needles)
+
+    def rules_out_text(self, text: str) -> bool:
+        """:meth:`rules_out_bytes` for decoded text: also sound for non-ASCII text that NFKC leaves as it
+        is (normalising could otherwise spell a needle, as Python does with identifiers)."""
+        if self._byte_needles is None:
+            return False
+        needles = self._text_needles
+        return not any(n in text for n in needles) and (text.isascii() or unicodedata.is_normalized("NFKC", text))
 
     def candidate_rules(self, text: str) -> list[str]:
         """Codes of the enabled rules that could find something in ``text``."""

@@ -50,12 +50,31 @@ def _find_on_disk(root: str, module: str) -> str | None:
     return None
 
 
-def _import_mentions(text: str, module: str) -> bool:
-    """Whether ``text`` may import ``module`` (sound: a relative import of its last part counts)."""
-    last = module.rsplit(".", 1)[-1]
-    if last not in text:
-        return False
-    return re.search(rf"^[ \t]*(?:from|import)\b[^\n]*\b{re.escape(last)}\b", text, re.MULTILINE) is not None
+_IMPORT_LINE = re.compile(r"^[ \t]*(?:from|import)\b[^\n]*", re.MULTILINE)
+_WORD = re.compile(r"\w+")
+
+
+class _Importers:
+    """Which files may import a module: those with an import line naming its last part (sound: a
+    relative import of it counts). Built once from every file's import lines, not by scanning every file
+    again for each module the pass visits."""
+
+    def __init__(self) -> None:
+        self.by_word: dict[str, list[str]] = {}
+
+    def add(self, path: str, text: str) -> None:
+        words = {w for line in _IMPORT_LINE.findall(text) for w in _WORD.findall(line)}
+        for word in words:
+            self.by_word.setdefault(word, []).append(path)
+
+    def of(self, module: str) -> list[str]:
+        return self.by_word.get(module.rsplit(".", 1)[-1], [])
+
+
+def _is_sdk(module: str) -> bool:
+    """A module of the openai package itself (a run over a vendored or installed SDK): the rules read
+    ``openai.X`` as the SDK's, so the pass never follows into it as project code."""
+    return module == "openai" or module.startswith("openai.")
 
 
 def build_project(
@@ -102,17 +121,29 @@ def build_project(
                 return None
         return texts[path]
 
-    # The run's target is not known here: the OAI rules' target-wide filters keep every module they may need.
-    oai = tuple(c for c in codes if c.startswith("OAI"))
-    prefilter = prefilter_for(oai, True) if oai else prefilter_for(tuple(codes))
-    wanted = [p for p in python if (t := text_of(p)) and prefilter.candidate_rules(t)]
+    # The pass starts from the modules that may use the v0 API (its rules that need a legacy import or a
+    # pattern could fire there) and follows imports from them and to them. A module that only names a model
+    # id or an exception attribute of the current SDK has no v0 fact to give.
+    from migrator.rules.registry import BY_CODE
+
+    seeds = tuple(c for c in codes if c.startswith("OAI") and (
+        BY_CODE[c].legacy_openai or BY_CODE[c].pattern or BY_CODE[c].parameter_keys))
+    prefilter = prefilter_for(seeds, True) if seeds else None
+    importers = _Importers()
+    wanted = []
+    for path in python:
+        text = text_of(path)
+        if text:
+            importers.add(path, text)
+            if prefilter is not None and not _is_sdk(names[path]) and prefilter.candidate_rules(text):
+                wanted.append(path)
     summaries: dict[str, ModuleSummary] = {}
     parsed_modules: dict[str, cst.Module] = {}
     queue = list(wanted)
     outside: set[str] = set()
     while queue:
         path = queue.pop()
-        if path in summaries:
+        if path in summaries or _is_sdk(names.get(path, "")):
             continue
         text = text_of(path)
         if text is None:
@@ -128,7 +159,7 @@ def build_project(
         # Project modules this one imports (known files first, then files next to it on disk).
         for imported in sorted(summary.imports):
             for candidate in (imported, imported.rpartition(".")[0]):
-                if not candidate:
+                if not candidate or _is_sdk(candidate):
                     continue
                 found = by_module.get(candidate)
                 if found is None:
@@ -145,11 +176,11 @@ def build_project(
                 if found is not None:
                     break
         # Modules of the run that import this one (their call sites matter for parameters).
-        for other in python:
-            if other not in summaries and other not in queue:
-                other_text = text_of(other)
-                if other_text and _import_mentions(other_text, summary.module):
-                    queue.append(other)
+        queued = set(queue)
+        for other in importers.of(summary.module):
+            if other not in summaries and other not in queued:
+                queue.append(other)
+                queued.add(other)
     for path in sorted(outside):
         unseen.append(f"{path}: imported but not in this run (read, not rewritten)")
     # Second pass, only for modules that import from the project: names now resolve through re-exports.

@@ -95,6 +95,8 @@ def _triage_data(path: str, data: bytes, codes: tuple[str, ...], digest: str) ->
         return _Triage(FileResult(path=path, error=str(exc)), digest=digest)
     if source.is_generated:
         return _Triage(FileResult(path=path, skipped="generated"), digest=digest)
+    if not data.isascii() and prefilter.rules_out_text(source.text):
+        return _Triage(FileResult(path=path), digest=digest)
     return _Triage(FileResult(path=path), prefilter.candidate_rules(source.text), source.text, False, digest)
 
 

@@ -203,7 +203,7 @@ RULES: tuple[RuleEntry, ...] = (
         target=f"{_O}.mock_return:LegacyMockReturnValue",
         requires=("openai",), tokens=r"return_value|side_effect",
         pattern=r"""['"]openai\.[A-Za-z_.]+['"][\s\S]*(?:return_value|side_effect)""",
-        needle="return_value|side_effect",
+        needle="openai.",
     ),
     RuleEntry(
         code="OAI701", name="model-id", fix=SAFE,
