@@ -68,13 +68,22 @@ class ProjectView:
         """The dotted name of the module at ``path``, if the project knows it."""
         return self._module_by_path.get(path)
 
+    @cached_property
+    def _import_edges(self) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+        forward: dict[str, set[str]] = {}
+        backward: dict[str, set[str]] = {}
+        for a, b in self.imports:
+            forward.setdefault(a, set()).add(b)
+            backward.setdefault(b, set()).add(a)
+        return ({k: frozenset(v) for k, v in forward.items()}, {k: frozenset(v) for k, v in backward.items()})
+
     def imports_of(self, module: str) -> frozenset[str]:
         """Project modules that ``module`` imports (directly)."""
-        return frozenset(b for a, b in self.imports if a == module)
+        return self._import_edges[0].get(module, frozenset())
 
     def importers_of(self, module: str) -> frozenset[str]:
         """Project modules that import ``module`` (directly)."""
-        return frozenset(a for a, b in self.imports if b == module)
+        return self._import_edges[1].get(module, frozenset())
 
     # -- names ------------------------------------------------------------------------------------
     @cached_property
@@ -110,8 +119,12 @@ class ProjectView:
             current = (head, last) if head and (head, last) != current and self._knows(head) else None
         return result
 
+    @cached_property
+    def _module_names(self) -> frozenset[str]:
+        return frozenset(name for _, name in self.modules)
+
     def _knows(self, module: str) -> bool:
-        return any(name == module for _, name in self.modules)
+        return module in self._module_names
 
     # -- responses --------------------------------------------------------------------------------
     def returns_response(self, qualname: str) -> bool:
@@ -131,9 +144,20 @@ class ProjectView:
         function has at least one call site, and is not used as a value anywhere)."""
         return self._params.get(qualname, frozenset())
 
+    @cached_property
+    def _response_modules(self) -> tuple[frozenset[str | None], frozenset[str | None]]:
+        """(modules whose functions receive responses, modules whose functions return them): computed
+        once, not once per file of the run."""
+        return (frozenset(self._module_of_function(f) for f, _ in self.response_parameters),
+                frozenset(self._module_of_function(f) for f in self.response_functions))
+
     def _module_of_function(self, qualname: str) -> str | None:
-        known = [m for _, m in self.modules if qualname.startswith(m + ".")]
-        return max(known, key=len) if known else None
+        parts = qualname.split(".")
+        for end in range(len(parts) - 1, 0, -1):  # the longest module that the name lies in
+            head = ".".join(parts[:end])
+            if head in self._module_names:
+                return head
+        return None
 
     # -- configuration ----------------------------------------------------------------------------
     def config_sites(self, module: str | None = None) -> tuple[ConfigSite, ...]:
@@ -172,10 +196,9 @@ class ProjectView:
         codes = []
         if any(q.rpartition(".")[0] == module for q in self.kwargs_functions):
             codes.append("OAI401")  # the keyword arguments of v0 calls that it builds are renamed where built
-        receives = any(self._module_of_function(f) == module for f, _ in self.response_parameters)
-        sources = {self._module_of_function(f) for f in self.response_functions}
+        receivers, sources = self._response_modules
         imported = self.imports_of(module) | {s for m, s in self.star_imports if m == module}
-        if receives or sources & imported:
+        if module in receivers or sources & imported:
             codes.append("OAI501")
         return tuple(codes)
 
