@@ -16,10 +16,12 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
 
 _LINES = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")  # after each line end the parser counts (not \f or \v)
 _NOT_LINE_END = re.compile(r"[^\r\n]")
+_LINE_END = re.compile(r"\r\n|\r|\n")
 # Statement fields that hold statement lists (bodies of compound statements).
 _BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
 
@@ -35,26 +37,43 @@ class CodeView:
     blanked: bool  # there were some
     _caught: frozenset[str] | None = None
     _given: frozenset[str] | None = None
-    _keys: frozenset[str] | None = None
+    _keys: dict[frozenset[str], bool] = field(default_factory=dict)
 
-    @property
-    def parameter_keys(self) -> frozenset[str]:
-        """String keys a function reads its own parameters with (``def f(resp): resp["choices"]``), in
-        its body and the lambdas, classes and comprehensions in it (a nested function has its own)."""
-        if self._keys is None:
-            keys: set[str] = set()
-            stack: list[tuple[ast.AST, frozenset[str]]] = [(self.tree, frozenset())]
-            while stack:  # one pass, each node with the parameters of its innermost function
-                node, params = stack.pop()
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    args = node.args
-                    params = frozenset(a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs))
-                elif (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in params
-                      and _is_string(node.slice)):
-                    keys.add(node.slice.value)  # type: ignore[attr-defined]
-                stack.extend((child, params) for child in ast.iter_child_nodes(node))
-            self._keys = frozenset(keys)
-        return self._keys
+    def reads_parameter_keys(self, keys: frozenset[str]) -> bool:
+        """Whether a function reads one of its own parameters with one of ``keys`` (``def f(resp):
+        resp["choices"]``), in its body and the lambdas, classes and comprehensions in it (a nested
+        function has its own parameters). Only the parts of the tree whose lines hold a key are walked."""
+        found = self._keys.get(keys)
+        if found is None:
+            found = self._keys[keys] = self._read_with(keys)
+        return found
+
+    def _read_with(self, keys: frozenset[str]) -> bool:
+        starts = [0, *(m.end() for m in _LINE_END.finditer(self.code))]
+        lines = sorted({bisect_right(starts, m.start()) for key in keys for m in re.finditer(re.escape(key), self.code)})
+        if not lines:
+            return False
+
+        def holds_a_key(node: ast.AST) -> bool:
+            first, last = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+            if first is None or last is None:
+                return True
+            index = bisect_left(lines, first)
+            return index < len(lines) and lines[index] <= last
+
+        stack: list[tuple[ast.AST, frozenset[str]]] = [(self.tree, frozenset())]
+        while stack:  # each node with the parameters of its innermost function
+            node, params = stack.pop()
+            if not holds_a_key(node):
+                continue
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                args = node.args
+                params = frozenset(a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs))
+            elif (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in params
+                  and _is_string(node.slice) and node.slice.value in keys):  # type: ignore[attr-defined]
+                return True
+            stack.extend((child, params) for child in ast.iter_child_nodes(node))
+        return False
 
     @property
     def given_strings(self) -> frozenset[str]:
@@ -114,8 +133,8 @@ def code_view(text: str, legacy_names: frozenset[str], legacy_modules: frozenset
     stack: list[ast.AST] = [tree]
     while stack:
         node = stack.pop()
-        for field in _BODIES:
-            children = getattr(node, field, None)
+        for name in _BODIES:
+            children = getattr(node, name, None)
             if isinstance(children, list):
                 stack.extend(children)
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):

@@ -164,7 +164,7 @@ class Prefilter:
         if not any(self._has_needle_literal(n, text, hits) for n in names) or not shape.search(text):
             return False
         exact = view.get()
-        return exact is None or not exact.parameter_keys.isdisjoint(names)
+        return exact is None or exact.reads_parameter_keys(names)
 
     @staticmethod
     def _in_code(entry: RuleEntry, view: CodeView, roots: list[str], tokens: re.Pattern[str] | None,
