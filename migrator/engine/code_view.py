@@ -7,8 +7,8 @@ faster than libcst) settles it before libcst is asked to: which modules the code
 import of openai binds anything of the v0 API, and the text with every bare string statement (docstrings)
 blanked out, for the token regexes to search again.
 
-A file Python's parser rejects (a newer grammar, Python 2) gets no view, and every check stays as the text
-stage decided: the stage only ever removes candidates it can prove have nothing to find.
+A file Python's parser rejects (a newer grammar, Python 2), or one too large to be parsed at all, gets no
+view, and every check stays as the text stage decided: the stage only ever removes candidates it can prove have nothing to find.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import re
 import warnings
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+
+from migrator.engine.limits import MAX_PARSE_BYTES
 
 _LINES = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")  # after each line end the parser counts (not \f or \v)
 _NOT_LINE_END = re.compile(r"[^\r\n]")
@@ -119,6 +121,8 @@ def code_view(text: str, legacy_names: frozenset[str], legacy_modules: frozenset
     ``legacy_names``: members of the v0 openai module that legacy rules look for; ``legacy_modules``: its
     submodules that only v0 had (``openai.error``).
     """
+    if len(text) > MAX_PARSE_BYTES:
+        return None  # never parsed anyway: the run reports its size
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escapes and the like: the scan reports nothing here
