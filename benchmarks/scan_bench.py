@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import resource
 import shutil
@@ -101,6 +102,10 @@ def report(name: str, paths: list[str], repeat: int) -> None:
     print(f"  migrate / ruff: median {ratio:.2f}x (min {min(ratios):.2f}x, max {max(ratios):.2f}x); "
           f"target <= {target:g}x: {'met' if ratio <= target else 'NOT met'}")
     if kind == "dense":
+        proc = subprocess.run(migrate_cmd(paths), check=False, capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+        parsed = json.loads(proc.stdout)["summary"]["files_parsed"]
+        print(f"  files parsed by libcst after the pre-filter: {parsed} of {files}")
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         with tempfile.TemporaryDirectory() as cwd:  # the cache lives in the working directory
             first = timed(migrate_cmd(paths, cache=True), ok=(0, 1, 2), cwd=cwd)

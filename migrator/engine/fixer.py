@@ -98,16 +98,20 @@ def _candidates(codes: tuple[str, ...], forced: tuple[str, ...], text: str, targ
     return found
 
 
+def _rewrite_failed(exc: BaseException) -> SourceError:
+    return SourceError(f"internal error: a rewrite did not parse ({type(exc).__name__}); file left unchanged")
+
+
 def _verify(text: str) -> None:
     """A rewrite must parse with CPython's own parser before it is kept."""
     try:
         ast.parse(text)
     except (SyntaxError, RecursionError, MemoryError) as exc:
         if isinstance(exc, SyntaxError) and "too many nested" not in str(exc.msg):
-            raise SourceError(f"internal error: a rewrite did not parse ({type(exc).__name__}); file left unchanged") from None
+            raise _rewrite_failed(exc) from None
         raise SourceError("too deeply nested for Python's own parser; file left unchanged") from None
     except ValueError as exc:
-        raise SourceError(f"internal error: a rewrite did not parse ({type(exc).__name__}); file left unchanged") from None
+        raise _rewrite_failed(exc) from None
 
 
 def _parse_rewrite(text: str):  # type: ignore[no-untyped-def]
@@ -119,7 +123,7 @@ def _parse_rewrite(text: str):  # type: ignore[no-untyped-def]
     except RecursionError:
         raise SourceError("too deeply nested to rewrite; file left unchanged") from None
     except Exception as exc:  # noqa: BLE001 - never write what libcst cannot read back
-        raise SourceError(f"internal error: a rewrite did not parse ({type(exc).__name__}); file left unchanged") from None
+        raise _rewrite_failed(exc) from None
 
 
 def _remaining(path: str, findings: list[Finding], suppressions: dict[int, frozenset[str]]) -> FileResult:

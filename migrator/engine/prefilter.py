@@ -64,7 +64,8 @@ def imports_root(text: str, root: str) -> bool:
 
 
 class Prefilter:
-    """Decides, from text alone, which rules could fire on a file."""
+    """Decides from a file's text, confirmed by Python's parser where the text says yes, which rules could
+    fire on it."""
 
     def __init__(self, entries: Iterable[RuleEntry], target: bool = True, exact: bool = True) -> None:
         """``target``: the run has a ``--target`` (the wider token filters of the rules that need one);
@@ -90,10 +91,9 @@ class Prefilter:
         needles |= {n for e in self.entries for n in e.parameter_keys.split("|") if e.parameter_keys}
         # A needle that contains another one ("openai." and "openai") is found whenever it is: one fewer scan.
         needles = {n for n in needles if not any(m != n and m in n for m in needles)}
-        self._byte_needles: tuple[bytes, ...] | None = (
-            None if any(e.pattern and not e.needle for e in self.entries) or "" in needles
-            else tuple(n.encode("ascii") for n in sorted(needles)))
-        self._text_needles = tuple(sorted(needles))
+        self._needles_all: tuple[str, ...] | None = (
+            None if any(e.pattern and not e.needle for e in self.entries) or "" in needles else tuple(sorted(needles)))
+        self._byte_needles = None if self._needles_all is None else tuple(n.encode("ascii") for n in self._needles_all)
 
     def rules_out_bytes(self, data: bytes) -> bool:
         """True when no rule can fire on the ASCII text ``data``: none of the literals every candidate
@@ -105,10 +105,10 @@ class Prefilter:
     def rules_out_text(self, text: str) -> bool:
         """:meth:`rules_out_bytes` for decoded text: also sound for non-ASCII text that NFKC leaves as it
         is (normalising could otherwise spell a needle, as Python does with identifiers)."""
-        if self._byte_needles is None:
+        if self._needles_all is None:
             return False
-        needles = self._text_needles
-        return not any(n in text for n in needles) and (text.isascii() or unicodedata.is_normalized("NFKC", text))
+        return not any(n in text for n in self._needles_all) and (
+            text.isascii() or unicodedata.is_normalized("NFKC", text))
 
     def candidate_rules(self, text: str) -> list[str]:
         """Codes of the enabled rules that could find something in ``text``."""
@@ -132,7 +132,7 @@ class Prefilter:
                 codes.append(entry.code)
                 continue
             keys = self._parameter_keys.get(entry.code)
-            if keys is not None and self._reads_parameter_keys(entry.code, keys, text, view, needle_hits):
+            if keys is not None and self._reads_parameter_keys(keys, text, view, needle_hits):
                 codes.append(entry.code)
                 continue
             # Cheapest checks first: substring, then the line-local import check, then token regexes.
@@ -158,8 +158,8 @@ class Prefilter:
             codes.append(entry.code)
         return codes
 
-    def _reads_parameter_keys(self, code: str, keys: tuple[frozenset[str], re.Pattern[str]], text: str,
-                              view: _LazyView, hits: dict[str, bool]) -> bool:
+    def _reads_parameter_keys(self, keys: tuple[frozenset[str], re.Pattern[str]], text: str, view: _LazyView,
+                              hits: dict[str, bool]) -> bool:
         names, shape = keys
         if not any(self._has_needle_literal(n, text, hits) for n in names) or not shape.search(text):
             return False

@@ -135,7 +135,7 @@ def build_project(
         text = text_of(path)
         if text:
             importers.add(path, text)
-            if prefilter is not None and not _is_sdk(names[path]) and prefilter.candidate_rules(text):
+            if prefilter is not None and prefilter.candidate_rules(text):
                 wanted.append(path)
     summaries: dict[str, ModuleSummary] = {}
     parsed_modules: dict[str, cst.Module] = {}
